@@ -1,1 +1,83 @@
-"""Outpost server."""
+"""Outpost: the Flask application factory. It wires parts together and does nothing else:
+no migrations, no network, no prompts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+from .config import (
+    ConfigError,
+    Settings,
+    data_dir,
+    database_url,
+    development_secret_key,
+    load_settings,
+)
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    production = settings.env == "production"
+    secret = settings.secret_key or development_secret_key(settings)
+    return {
+        "OUTPOST": settings,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url(settings),
+        # Pre-ping guards against dropped server connections; a SQLite file has none.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not database_url(settings).startswith("sqlite")
+        },
+        "OUTPOST_DATA_DIR": str(data_dir(settings)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "outpost_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=settings.session_hours),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def create_app(
+    config: dict[str, Any] | None = None, environ: dict[str, str] | None = None
+) -> Flask:
+    """Build the application. ``config`` overrides settings by name (see config/defaults.toml).
+
+    Raises ConfigError when a setting is malformed or a production requirement is missing.
+    """
+    settings = load_settings(environ=environ, overrides=config)
+    app = Flask(__name__)
+    app.config.update(_flask_config(settings))
+
+    from . import errors, health, logs, models, ratelimit  # noqa: F401  (models register their tables)
+    from .auth import principal
+    from .extensions import csrf, db, migrate
+
+    logs.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
+    csrf.init_app(app)
+    ratelimit.init_app(app)
+    principal.init_app(app)
+    errors.init_app(app)
+    health.init_app(app)
+
+    from . import api, console
+
+    api.init_app(app)
+    console.init_app(app)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent / "migrations"

@@ -1,0 +1,15 @@
+"""The JSON API under ``/api/v1``: one module per noun, each registering on ``api``."""
+
+from flask import Blueprint, Flask
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def init_app(app: Flask) -> None:
+    from ..extensions import csrf
+    from . import api_keys, openapi, viewer  # noqa: F401  (register routes)
+
+    # API calls authenticate with keys in a header, never with the session cookie, so CSRF
+    # tokens do not apply to them.
+    csrf.exempt(api)
+    app.register_blueprint(api)

@@ -1,0 +1,163 @@
+"""The permission vocabulary and the built-in roles' grants, declared once, as data.
+
+Names are ``object:operation``. A permission marked *ownable* may be granted with the ``:own``
+suffix, which allows it only on objects the principal created (``created_by_id``). Custom roles
+are rows that may name only permissions from :data:`PERMISSIONS`. The table in SPEC.md §3 is the
+oracle these grants encode; ``tests/auth/test_matrix.py`` checks them row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    SELF = "self"  # the principal's own account: any active principal
+    INSTANCE = "instance"  # the whole instance: system admins
+    TEAM = "team"  # a team or an object inside one: decided by team role
+
+
+@dataclass(frozen=True)
+class Permission:
+    name: str
+    scope: Scope
+    description: str
+    ownable: bool = False
+
+
+def _p(name: str, scope: Scope, description: str, ownable: bool = False) -> Permission:
+    return Permission(name, scope, description, ownable)
+
+
+_VOCABULARY = [
+    # Own account
+    _p("viewer:read", Scope.SELF, "See one's own identity and profile"),
+    _p("viewer:edit_profile", Scope.SELF, "Edit one's own profile and settings"),
+    _p("viewer:manage_keys", Scope.SELF, "Create, list and delete one's own API keys"),
+    _p("team:list", Scope.SELF, "List the teams one can see"),
+    # Instance administration
+    _p("system:settings", Scope.INSTANCE, "Configure system settings"),
+    _p("system:users", Scope.INSTANCE, "Manage every user of the instance"),
+    _p("system:license", Scope.INSTANCE, "Install and remove the license"),
+    _p("system:activity", Scope.INSTANCE, "View the activity dashboard"),
+    _p("system:audit", Scope.INSTANCE, "Read and export the audit log"),
+    _p("system:roles", Scope.INSTANCE, "Define custom roles"),
+    _p("team:create", Scope.INSTANCE, "Create teams"),
+    _p("team:delete", Scope.INSTANCE, "Delete and restore teams"),
+    # Team administration
+    _p("team:view", Scope.TEAM, "See a team, its members and its settings"),
+    _p("team:manage_members", Scope.TEAM, "Add and remove members, change roles"),
+    _p("team:manage_settings", Scope.TEAM, "Manage team settings, profile and project privacy"),
+    _p("service_account:manage", Scope.TEAM, "Create and delete the team's service accounts"),
+    # Projects, runs, sweeps, workspace
+    _p("project:view", Scope.TEAM, "See projects"),
+    _p("project:create", Scope.TEAM, "Create projects"),
+    _p("project:edit_overview", Scope.TEAM, "Create, edit and delete a project overview"),
+    _p("workspace:edit", Scope.TEAM, "Edit panels and the workspace"),
+    _p("run:view", Scope.TEAM, "View run metadata: history, system metrics, files, logs"),
+    _p("run:log", Scope.TEAM, "Log runs: create, update, finish"),
+    _p("run:delete", Scope.TEAM, "Delete runs, sweeps and sweep runs", ownable=True),
+    _p("run:stop", Scope.TEAM, "Stop runs", ownable=True),
+    _p("run:move", Scope.TEAM, "Move runs between projects", ownable=True),
+    # Reports
+    _p("report:view", Scope.TEAM, "View reports"),
+    _p("report:create", Scope.TEAM, "Create reports"),
+    _p("report:edit", Scope.TEAM, "Edit reports", ownable=True),
+    _p("report:delete", Scope.TEAM, "Delete reports", ownable=True),
+    _p("report:comment", Scope.TEAM, "Follow and comment on reports"),
+    # Artifacts
+    _p("artifact:view", Scope.TEAM, "View artifacts"),
+    _p("artifact:write", Scope.TEAM, "Create and delete artifacts, edit metadata and aliases"),
+    _p("artifact:download", Scope.TEAM, "Download artifact files"),
+    # Model registry
+    _p("registry:view", Scope.TEAM, "View registered models"),
+    _p("registry:write", Scope.TEAM, "Add models and aliases, download models"),
+    _p("registry:manage_admins", Scope.TEAM, "Add and remove registry admins"),
+    _p("registry:manage_protected_aliases", Scope.TEAM, "Add and remove protected aliases"),
+]
+
+PERMISSIONS: dict[str, Permission] = {perm.name: perm for perm in _VOCABULARY}
+
+OWN_SUFFIX = ":own"
+
+VIEW_ONLY_GRANTS = frozenset(
+    {
+        "team:view",
+        "project:view",
+        "run:view",
+        "report:view",
+        "report:comment",
+        "artifact:view",
+        "registry:view",
+    }
+)
+
+MEMBER_GRANTS = VIEW_ONLY_GRANTS | {
+    "project:create",
+    "project:edit_overview",
+    "workspace:edit",
+    "run:log",
+    "run:delete:own",
+    "run:stop:own",
+    "run:move:own",
+    "report:create",
+    "report:edit:own",
+    "report:delete:own",
+    "artifact:write",
+    "artifact:download",
+    "registry:write",
+}
+
+ADMIN_GRANTS = (MEMBER_GRANTS - {g for g in MEMBER_GRANTS if g.endswith(OWN_SUFFIX)}) | {
+    "run:delete",
+    "run:stop",
+    "run:move",
+    "report:edit",
+    "report:delete",
+    "team:manage_members",
+    "team:manage_settings",
+    "service_account:manage",
+    "registry:manage_admins",
+}
+
+# The per-team registry-admin flag adds these to whatever role the member holds.
+REGISTRY_ADMIN_GRANTS = frozenset(
+    {
+        "registry:view",
+        "registry:write",
+        "registry:manage_admins",
+        "registry:manage_protected_aliases",
+    }
+)
+
+# System admins may look after any team's membership and settings (to repair a team that lost
+# its admins, for example) without becoming members; team data needs a team role.
+SYSTEM_ADMIN_TEAM_GRANTS = frozenset({"team:view", "team:manage_members", "team:manage_settings"})
+
+BUILTIN_ROLES: dict[str, frozenset[str]] = {
+    "view-only": frozenset(VIEW_ONLY_GRANTS),
+    "member": frozenset(MEMBER_GRANTS),
+    "admin": frozenset(ADMIN_GRANTS),
+}
+
+# Custom roles start from one of these.
+CUSTOM_ROLE_BASES = ("view-only", "member")
+
+
+def is_known(name: str) -> bool:
+    """True for a vocabulary permission, with or without the ``:own`` suffix where allowed."""
+    if name.endswith(OWN_SUFFIX):
+        base = PERMISSIONS.get(name[: -len(OWN_SUFFIX)])
+        return base is not None and base.ownable
+    return name in PERMISSIONS
+
+
+def _check_table() -> None:
+    for role, grants in BUILTIN_ROLES.items():
+        unknown = [g for g in grants if not is_known(g)]
+        if unknown:
+            raise AssertionError(f"role {role} grants unknown permissions {unknown}")
+
+
+_check_table()

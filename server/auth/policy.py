@@ -1,0 +1,107 @@
+"""``authorize``: the one place that decides whether a principal may do something.
+
+Views declare the permission they need (see :mod:`server.auth.declare`); this module answers
+from the table in :mod:`server.auth.permissions`. Team grants are resolved once per request and
+team, so a decision costs a constant number of queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from flask import g, has_request_context
+
+from ..errors import Forbidden, NotFound, Unauthenticated
+from .permissions import OWN_SUFFIX, PERMISSIONS, SYSTEM_ADMIN_TEAM_GRANTS, Scope
+
+
+class Principal(Protocol):
+    id: int
+    username: str
+    system_admin: bool
+    seat_type: str
+    is_active: bool
+    is_authenticated: bool
+    is_service_account: bool
+
+
+def _team_grants(principal: Principal, team_id: int) -> frozenset[str]:
+    """The grants ``principal`` holds in team ``team_id`` (memoised for the request)."""
+    cache: dict[tuple[int, int], frozenset[str]] | None = None
+    if has_request_context():
+        cache = g.setdefault("_team_grants", {})
+        hit = cache.get((principal.id, team_id))
+        if hit is not None:
+            return hit
+    from ..services.memberships import grants_for  # the membership noun owns role resolution
+
+    grants = grants_for(principal, team_id)
+    if principal.system_admin:
+        grants = grants | SYSTEM_ADMIN_TEAM_GRANTS
+    if cache is not None:
+        cache[(principal.id, team_id)] = grants
+    return grants
+
+
+def _team_of(resource: Any) -> int:
+    team_id = getattr(resource, "team_id", None)
+    if team_id is None and resource is not None and hasattr(resource, "slug"):
+        team_id = resource.id  # the team itself
+    if team_id is None:
+        raise TypeError(f"{resource!r} is not inside a team")
+    return team_id
+
+
+def allows(grants: frozenset[str], permission: str, principal: Principal, resource: Any) -> bool:
+    """True when ``grants`` give ``permission`` on ``resource`` (``:own`` needs the creator)."""
+    if permission in grants:
+        return True
+    if permission + OWN_SUFFIX in grants:
+        owner = getattr(resource, "created_by_id", None)
+        return owner is not None and owner == principal.id
+    return False
+
+
+def can(principal: Principal | None, permission: str, resource: Any = None) -> bool:
+    try:
+        authorize(principal, permission, resource)
+    except (Forbidden, NotFound, Unauthenticated):
+        return False
+    return True
+
+
+def authorize(principal: Principal | None, permission: str, resource: Any = None) -> None:
+    """Allow or raise.
+
+    Raises Unauthenticated when there is no active principal, NotFound when the principal may
+    not even see the team the resource lives in (its existence stays hidden), and Forbidden
+    (code ``permission_denied``) otherwise. An unknown permission name is a programming error
+    (KeyError).
+    """
+    spec = PERMISSIONS[permission]
+    if principal is None or not principal.is_authenticated:
+        raise Unauthenticated("Sign in or send an API key to use this.")
+    if not principal.is_active:
+        raise Unauthenticated("This account is deactivated.", code="account_deactivated")
+
+    if spec.scope is Scope.SELF:
+        if permission == "viewer:manage_keys" and principal.seat_type == "viewer":
+            raise Forbidden("Viewer seats have no API keys.", code="permission_denied")
+        return
+    if spec.scope is Scope.INSTANCE:
+        if principal.system_admin:
+            return
+        raise Forbidden(
+            "Only system admins can do this.", code="permission_denied", permission=permission
+        )
+
+    grants = _team_grants(principal, _team_of(resource))
+    if allows(grants, permission, principal, resource):
+        return
+    if not grants and not getattr(resource, "is_public", False):
+        raise NotFound("Not found.")
+    raise Forbidden(
+        f"Your role does not allow {spec.description.lower()}.",
+        code="permission_denied",
+        permission=permission,
+    )

@@ -1,0 +1,97 @@
+"""Who is asking: a session user (console) or an API-key holder (API), one interface for both.
+
+Both loaders yield a :class:`Principal`, a read-only snapshot of the user row loaded with one
+Core query (no ORM session work on the hot path). Services that change a user load the model
+by ``principal.id``. Sessions authenticate console pages only and API keys authenticate
+``/api/`` only, so a browser session cannot be ridden into the API without CSRF protection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, g, request
+
+from ..extensions import login_manager
+
+PRINCIPAL_COLUMNS = (
+    "id",
+    "username",
+    "email",
+    "display_name",
+    "kind",
+    "state",
+    "system_admin",
+    "seat_type",
+    "session_version",
+    "created_at",
+    "last_active_at",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: int
+    username: str
+    email: str | None
+    display_name: str
+    kind: str
+    state: str
+    system_admin: bool
+    seat_type: str
+    session_version: int
+    created_at: datetime
+    last_active_at: datetime | None
+    auth_method: str = "session"
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == "active"
+
+    @property
+    def is_service_account(self) -> bool:
+        return self.kind == "service_account"
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @classmethod
+    def from_row(cls, row, auth_method: str) -> Principal:
+        return cls(**{name: row[name] for name in PRINCIPAL_COLUMNS}, auth_method=auth_method)
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "console.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_session_user(session_id: str):
+        if _is_api_request():
+            return None
+        from ..services.users import principal_for_session
+
+        return principal_for_session(session_id)
+
+    @login_manager.request_loader
+    def load_api_key_user(req):
+        if not _is_api_request():
+            return None
+        header = req.headers.get("Authorization", "")
+        if not header:
+            return None
+        from ..services.api_keys import authenticate_header
+
+        principal, error = authenticate_header(header)
+        if error:
+            g.auth_error = error
+        return principal

@@ -1,0 +1,71 @@
+"""``outpost serve``: prepare the instance and run it under gunicorn."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+def _upgrade_embedded_database() -> None:
+    """On the embedded SQLite default, bring the database to the current schema."""
+    from flask_migrate import upgrade
+
+    if current_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        os.makedirs(current_app.config["OUTPOST_DATA_DIR"], exist_ok=True)
+        upgrade()
+
+
+def _first_admin(bind: str) -> None:
+    from ..services import setup
+
+    settings = current_app.config["OUTPOST"]
+    if settings.admin_email and settings.admin_password:
+        user = setup.bootstrap_admin(
+            settings.admin_email, settings.admin_password, settings.admin_username
+        )
+        if user is not None:
+            click.echo(f"Created the first system admin {user.username!r} from the environment.")
+        return
+    token = setup.issue_setup_token()
+    if token:
+        # Until an operator sets OUTPOST_URL, the link points at where we listen.
+        base = settings.url.rstrip("/")
+        if settings.sources["url"] == "default":
+            base = f"http://{bind}"
+        click.echo("")
+        click.echo("No users yet. Open this one-time link to create the first system admin:")
+        click.echo(f"    {base}/setup/{token}")
+        click.echo("")
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--no-migrate", is_flag=True, help="Do not upgrade the embedded database.")
+@with_appcontext
+def serve(bind: str, workers: int, no_migrate: bool) -> None:
+    """Start Outpost under gunicorn (upgrading the embedded SQLite database first)."""
+    if not no_migrate:
+        _upgrade_embedded_database()
+    _first_admin(bind)
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        bind,
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "server.wsgi:app",
+    ]
+    click.echo(f"Outpost listening on http://{bind}")
+    sys.stdout.flush()
+    os.execv(sys.executable, args)

@@ -1,0 +1,51 @@
+"""``outpost users``: create and manage users from the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from ..errors import OutpostError
+
+
+@click.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--email", required=True, help="The user's e-mail address.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--system-admin", is_flag=True, help="Make the user a system admin.")
+@with_appcontext
+def create(username: str, email: str, password_stdin: bool, system_admin: bool) -> None:
+    """Create an active user. Without --password-stdin, you are prompted for the password."""
+    from ..services import users as service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = service.create_user(username, email, password, system_admin=system_admin)
+    except OutpostError as exc:
+        raise click.ClickException(exc.message) from None
+    role = "system admin" if user.system_admin else "user"
+    click.echo(f"Created {role} {user.username} <{user.email}>.")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def deactivate(username: str) -> None:
+    """Deactivate a user: their sessions end and their API keys stop working at once."""
+    from ..services import users as service
+
+    try:
+        service.deactivate(service.get_by_username(username))
+    except OutpostError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Deactivated {username}.")

@@ -1,0 +1,182 @@
+"""Configuration: documented defaults in ``config/defaults.toml``, overridden by an optional
+operator file (``OUTPOST_CONFIG_FILE``) and by ``OUTPOST_*`` environment variables.
+
+The loaded settings are plain data (:class:`Settings`); ``create_app`` maps them onto Flask's
+config. Nothing here touches the network or the database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "OUTPOST_"
+_DEFAULTS_NAME = "defaults.toml"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the setting and what to do."""
+
+
+def defaults_path() -> Path:
+    """Locate ``config/defaults.toml`` in a source checkout or an installed prefix."""
+    candidates = [
+        Path(__file__).resolve().parent.parent / "config" / _DEFAULTS_NAME,
+        Path(sys.prefix) / "share" / "outpost" / "config" / _DEFAULTS_NAME,
+    ]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"Default configuration not found (looked in {', '.join(map(str, candidates))})."
+    )
+
+
+def load_defaults() -> dict[str, Any]:
+    with defaults_path().open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _coerce(name: str, raw: Any, default: Any, source: str) -> Any:
+    """Read ``raw`` as the type of ``default``; raise ConfigError naming the setting."""
+    where = f"{ENV_PREFIX}{name.upper()}" if source == "environment" else f"{name} ({source})"
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where} must be true or false, got {raw!r}.")
+    if isinstance(default, int):
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{where} must be a whole number, got {raw!r}.") from None
+    if isinstance(default, list):
+        if isinstance(raw, list):
+            return [str(item) for item in raw]
+        return [part.strip() for part in str(raw).split(",") if part.strip()]
+    if not isinstance(raw, str):
+        raise ConfigError(f"{where} must be text, got {raw!r}.")
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective settings plus where each came from (``default``, ``file``, ``environment``)."""
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Load and validate settings. ``overrides`` (tests) win over everything.
+
+    Raises ConfigError for an unknown override, a malformed value or a missing production secret.
+    """
+    environ = os.environ if environ is None else environ
+    defaults = load_defaults()
+    values = dict(defaults)
+    sources = dict.fromkeys(defaults, "default")
+
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    config_file = environ.get(f"{ENV_PREFIX}CONFIG_FILE")
+    if config_file:
+        try:
+            with open(config_file, "rb") as fh:
+                layers.append(("file", tomllib.load(fh)))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(
+                f"{ENV_PREFIX}CONFIG_FILE ({config_file}) cannot be read: {exc}"
+            ) from None
+    env_layer = {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in defaults
+    }
+    layers.append(("environment", env_layer))
+    if overrides:
+        unknown = sorted(set(overrides) - set(defaults))
+        if unknown:
+            raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}.")
+        layers.append(("override", overrides))
+
+    for source, layer in layers:
+        for name, raw in layer.items():
+            if name not in defaults:
+                raise ConfigError(f"Unknown setting {name!r} in {source}.")
+            values[name] = _coerce(name, raw, defaults[name], source)
+            sources[name] = source
+    _validate(values)
+    return Settings(values=values, sources=sources)
+
+
+def _validate(values: dict[str, Any]) -> None:
+    if values["env"] not in {"development", "production"}:
+        raise ConfigError(
+            f"{ENV_PREFIX}ENV must be 'development' or 'production', got {values['env']!r}."
+        )
+    if values["env"] == "production" and len(values["secret_key"]) < 32:
+        raise ConfigError(
+            f"Production mode needs a secret key: set {ENV_PREFIX}SECRET_KEY to a random string of "
+            "at least 32 characters (for example: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')."
+        )
+    if values["log_format"] not in {"json", "text"}:
+        raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'json' or 'text'.")
+    if values["storage_provider"] not in {"filesystem", "s3", "minio", "gcs"}:
+        raise ConfigError(
+            f"{ENV_PREFIX}STORAGE_PROVIDER must be one of filesystem, s3, minio, gcs; "
+            f"got {values['storage_provider']!r}."
+        )
+    for name in (
+        "session_hours",
+        "password_min_length",
+        "storage_download_url_seconds",
+        "storage_upload_url_seconds",
+    ):
+        if values[name] <= 0:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be greater than zero.")
+    if not values["url"].startswith(("http://", "https://")):
+        raise ConfigError(f"{ENV_PREFIX}URL must start with http:// or https://.")
+
+
+def data_dir(settings: Settings) -> Path:
+    return Path(settings.data_dir).expanduser().resolve()
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{data_dir(settings) / 'outpost.db'}"
+
+
+def development_secret_key(settings: Settings) -> str:
+    """The persistent per-data-directory key used in development when none is configured."""
+    path = data_dir(settings) / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,111 @@
+"""The ``outpost`` command: bootstrap without a browser, and ``serve`` on a fresh data dir."""
+
+import os
+import subprocess
+import sys
+import time
+
+import requests
+from sqlalchemy import select
+
+from server.cli import main
+from server.extensions import db
+from server.models import User
+from tests.factories import bearer
+from tests.fixtures.ports import free_port
+
+
+def test_users_create_with_password_on_stdin(runner):
+    result = runner.invoke(
+        main,
+        [
+            "users",
+            "create",
+            "ops",
+            "--email",
+            "ops@example.test",
+            "--password-stdin",
+            "--system-admin",
+        ],
+        input="a-long-enough-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "ops"))
+    assert user.system_admin and user.password_hash.startswith("$argon2")
+
+
+def test_users_create_refuses_a_duplicate(runner):
+    args = ["users", "create", "ops", "--email", "ops@example.test", "--password-stdin"]
+    runner.invoke(main, args, input="a-long-enough-password\n")
+    again = runner.invoke(main, args, input="a-long-enough-password\n")
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+
+
+def test_api_key_printed_alone_on_the_last_line(runner, client):
+    runner.invoke(
+        main,
+        ["users", "create", "bot", "--email", "bot@example.test", "--password-stdin"],
+        input="a-long-enough-password\n",
+    )
+    result = runner.invoke(main, ["api-keys", "create", "bot", "--name", "ci"])
+    assert result.exit_code == 0
+    key = result.stdout.strip().splitlines()[-1]
+    assert client.get("/api/v1/viewer", headers=bearer(key)).json["username"] == "bot"
+
+
+def test_api_key_for_unknown_user_fails_clearly(runner):
+    result = runner.invoke(main, ["api-keys", "create", "ghost", "--name", "x"])
+    assert result.exit_code != 0 and "No user named 'ghost'" in result.output
+
+
+def test_serve_starts_on_embedded_defaults_and_prints_setup_link(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
+    env["OUTPOST_DATA_DIR"] = str(tmp_path / "data")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        assert (tmp_path / "data" / "outpost.db").exists()
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).ok
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0]
+    assert f"http://127.0.0.1:{port}/setup/" in output
+
+
+def test_malformed_setting_stops_the_cli_with_its_name(tmp_path):
+    env = {**os.environ, "OUTPOST_SESSION_HOURS": "forever", "OUTPOST_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "users", "create", "x", "--email", "x@y.z"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "OUTPOST_SESSION_HOURS" in result.stderr

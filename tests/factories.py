@@ -1,0 +1,45 @@
+"""Factories for tests: users, API keys and request helpers, built through the services."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from server.services import api_keys as key_service
+from server.services import users as user_service
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+def make_user(username: str | None = None, **kwargs):
+    """An active user (created through the same service the API uses)."""
+    n = next(_counter)
+    username = username or f"user{n}"
+    email = kwargs.pop("email", f"{username}@example.test")
+    password = kwargs.pop("password", PASSWORD)
+    return user_service.create_user(username, email, password, **kwargs)
+
+
+def make_key(user, name: str = "test key") -> str:
+    """A new API key for ``user``; returns the full key."""
+    return key_service.create_key(user, name)[1]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, login: str, password: str = PASSWORD):
+    """Sign in through the real form, CSRF token included; returns the response."""
+    page = client.get("/login")
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": token})
