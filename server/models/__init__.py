@@ -2,7 +2,18 @@
 
 from .api_key import ApiKey
 from .audit import AuditEvent
+from .membership import Membership
+from .role import CustomRole
 from .setting import InstanceSetting
+from .team import Team
 from .user import User
 
-__all__ = ["ApiKey", "AuditEvent", "InstanceSetting", "User"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "CustomRole",
+    "InstanceSetting",
+    "Membership",
+    "Team",
+    "User",
+]
