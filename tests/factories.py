@@ -43,3 +43,39 @@ def login(client, login: str, password: str = PASSWORD):
     page = client.get("/login")
     token = csrf_token(page.get_data(as_text=True))
     return client.post("/login", data={"login": login, "password": password, "csrf_token": token})
+
+
+def make_team(slug: str | None = None, *, admins=(), members=(), viewers=(), **kwargs):
+    """An active team with the given admins, members and view-only members (User objects).
+
+    Built directly on the models so data-plane tests need not go through the teams API.
+    """
+    from server.extensions import db
+    from server.models import Membership, Team
+
+    n = next(_counter)
+    team = Team(slug=slug or f"team{n}", display_name=kwargs.pop("display_name", ""), **kwargs)
+    db.session.add(team)
+    db.session.flush()
+    for role, users in (("admin", admins), ("member", members), ("view-only", viewers)):
+        for user in users:
+            db.session.add(Membership(team_id=team.id, user_id=user.id, role=role))
+    db.session.commit()
+    return team
+
+
+def add_member(team, user, role: str = "member", *, registry_admin: bool = False, custom_role=None):
+    """Add ``user`` to ``team`` directly (no license or API checks)."""
+    from server.extensions import db
+    from server.models import Membership
+
+    membership = Membership(
+        team_id=team.id,
+        user_id=user.id,
+        role="custom" if custom_role is not None else role,
+        custom_role_id=custom_role.id if custom_role is not None else None,
+        registry_admin=registry_admin,
+    )
+    db.session.add(membership)
+    db.session.commit()
+    return membership
