@@ -58,6 +58,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a whole number, one or more")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="outpost-license", description="Make key pairs, issue and inspect licenses."
@@ -85,7 +92,7 @@ def _add_issue(commands: argparse._SubParsersAction) -> None:
     issue.add_argument("--customer", required=True, help="customer name")
     issue.add_argument("--email", required=True, help="customer contact email")
     term = issue.add_mutually_exclusive_group(required=True)
-    term.add_argument("--days", type=_count, help="valid for N days from --not-before")
+    term.add_argument("--days", type=_positive, help="valid for N days from --not-before")
     term.add_argument("--expires", type=_when, metavar="DATE", help="expiry (00:00 UTC)")
     issue.add_argument("--not-before", type=_when, metavar="DATE", help="default: now")
     issue.add_argument("--seats", required=True, type=_count)

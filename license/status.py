@@ -55,9 +55,9 @@ class LicenseStatus:
 
     ``license`` is set whenever the signature verified (also when the license is not
     yet valid, bound elsewhere, or expired) and None otherwise. ``days_left`` counts
-    whole days to expiry (negative after it); ``grace_days_left`` is None before expiry,
-    whole days left in the grace period during it, and 0 after it. ``error_code`` is
-    set only for ``invalid``.
+    whole days to expiry, rounded down (negative after it); ``grace_days_left`` is None
+    before expiry, whole days left in the grace period during it, and 0 after it. Both
+    are None when unlicensed or invalid. ``error_code`` is set only for ``invalid``.
     """
 
     state: LicenseState

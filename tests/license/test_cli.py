@@ -300,6 +300,24 @@ def test_usage_errors_exit_2(vendor):
         cwd=vendor,
     )
     assert negative.returncode == 2
+    zero_days = run(
+        "issue",
+        "--private-key",
+        "private.pem",
+        "--kid",
+        KID,
+        "--customer",
+        "A",
+        "--email",
+        "a@a.test",
+        "--seats",
+        "1",
+        "--days",
+        "0",
+        cwd=vendor,
+    )
+    assert zero_days.returncode == 2
+    assert "one or more" in zero_days.stderr
     no_key = run(
         "issue",
         "--private-key",
