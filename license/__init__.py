@@ -11,6 +11,7 @@ from .claims import DEFAULT_GRACE_DAYS, KNOWN_FEATURES, Feature, License
 from .errors import ErrorCode, LicenseError
 from .install import validate_for_install
 from .keys import KeySet, load_public_key, parse_public_key
+from .render import license_to_dict, status_to_dict, status_to_text
 from .status import (
     CLOCK_LEEWAY,
     EXPIRY_WARNING,
@@ -41,9 +42,12 @@ __all__ = [
     "feature_enabled",
     "free_status",
     "license_status",
+    "license_to_dict",
     "load_public_key",
     "parse_public_key",
     "status_for_license",
+    "status_to_dict",
+    "status_to_text",
     "validate_for_install",
     "verify_license",
 ]
