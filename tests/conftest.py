@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from server import create_app
 from server.extensions import db
 
-pytest_plugins = ["tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.licenses"]
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 BACKENDS = ["sqlite", "postgresql"]
@@ -57,11 +57,12 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def make_app(_schema, tmp_path):
+def make_app(_schema, tmp_path, vendor_key):
     """Build an app on the test database with extra settings; tables are emptied afterwards."""
     apps = []
 
     def factory(**overrides):
+        overrides.setdefault("license_extra_public_keys", [vendor_key[1]])
         app = create_app(_settings(_schema, tmp_path / "data", **overrides))
         app.config["TESTING"] = True
         app.test_client_class = IsolatedClient

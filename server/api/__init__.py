@@ -7,7 +7,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app: Flask) -> None:
     from ..extensions import csrf
-    from . import api_keys, openapi, viewer  # noqa: F401  (register routes)
+    from . import api_keys, license, openapi, viewer  # noqa: F401  (register routes)
 
     # API calls authenticate with keys in a header, never with the session cookie, so CSRF
     # tokens do not apply to them.

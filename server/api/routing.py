@@ -76,11 +76,13 @@ def endpoint(
     query: type[BaseModel] | None = None,
     status: int = 200,
     responses: dict[int, str] | None = None,
+    accepts_raw: bool = False,
 ) -> Callable:
     """Register ``rule`` for one HTTP ``method`` with its access declaration.
 
     Exactly one of ``permission`` and ``is_public`` must be given. The view receives ``body``
     and ``query`` (validated models) and ``resource`` (from the loader) as keyword arguments.
+    With ``accepts_raw`` a non-JSON body is allowed and the view gets ``body=None``.
     """
     if (permission is None) == (not is_public):
         raise ValueError(f"{rule}: declare exactly one of permission= or is_public=True")
@@ -89,7 +91,8 @@ def endpoint(
         @wraps(fn)
         def parsed(*args: Any, **kwargs: Any) -> Any:
             if body is not None:
-                kwargs["body"] = _parse_body(body)
+                raw = accepts_raw and not request.is_json
+                kwargs["body"] = None if raw else _parse_body(body)
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             return fn(*args, **kwargs)

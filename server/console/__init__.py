@@ -9,3 +9,15 @@ def init_app(app: Flask) -> None:
     from . import api_keys, auth, home  # noqa: F401  (register routes)
 
     app.register_blueprint(bp)
+
+    @app.context_processor
+    def license_banner():
+        """A banner across the console while the license needs attention (admins only)."""
+        from flask_login import current_user
+
+        if not getattr(current_user, "is_authenticated", False) or not current_user.system_admin:
+            return {"license_banner": None}
+        from ..services.licensing import current_status
+
+        status = current_status()
+        return {"license_banner": status.reason if status.needs_attention else None}

@@ -14,6 +14,7 @@ from ..models import User
 from ..models.base import utcnow
 from . import audit
 from .passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from .seats import ensure_seat_available
 
 USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -66,6 +67,7 @@ def create_user(
         check_password_policy(password)
     if seat_type not in ("full", "viewer"):
         raise ValidationFailed("Seat type must be 'full' or 'viewer'.", code="invalid_seat_type")
+    ensure_seat_available(seat_type)
     taken = db.session.scalar(
         select(User).where((User.username == username) | (User.email == email))
     )
@@ -178,9 +180,7 @@ def reactivate(user: User) -> User:
         return user
     if user.state != "deactivated":
         raise Conflict("Only deactivated users can be reactivated.", code="not_deactivated")
-    from .seats import ensure_seat_available
-
-    ensure_seat_available(user)
+    ensure_seat_available(user.seat_type)
     user.state = "active"
     audit.record("user:reactivate", target=user)
     db.session.commit()
