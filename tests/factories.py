@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from contextlib import contextmanager
 
 from server.services import api_keys as key_service
 from server.services import users as user_service
@@ -79,3 +80,22 @@ def add_member(team, user, role: str = "member", *, registry_admin: bool = False
     db.session.add(membership)
     db.session.commit()
     return membership
+
+
+@contextmanager
+def count_queries():
+    """Count the SQL statements run inside the block: ``with count_queries() as seen: ...``."""
+    from sqlalchemy import event
+
+    from server.extensions import db
+
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)

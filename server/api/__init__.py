@@ -7,7 +7,16 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app: Flask) -> None:
     from ..extensions import csrf
-    from . import api_keys, license, openapi, viewer  # noqa: F401  (register routes)
+    from . import (  # noqa: F401  (register routes)
+        api_keys,
+        license,
+        members,
+        openapi,
+        roles,
+        service_accounts,
+        teams,
+        viewer,
+    )
 
     # API calls authenticate with keys in a header, never with the session cookie, so CSRF
     # tokens do not apply to them.

@@ -6,6 +6,7 @@ neither. The decorators enforce what they declare, through :func:`authorize`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -40,10 +41,15 @@ def requires(permission: str, resource: Callable[..., Any] | None = None) -> Cal
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
 
+    # The loader receives the URL arguments it names (e.g. ``team``), not the others.
+    wanted = set(inspect.signature(resource).parameters) if resource else set()
+
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            target = resource(**kwargs) if resource else None
+            target = (
+                resource(**{k: v for k, v in kwargs.items() if k in wanted}) if resource else None
+            )
             authorize(current_user._get_current_object(), permission, target)
             if resource:
                 kwargs["resource"] = target

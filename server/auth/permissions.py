@@ -36,6 +36,8 @@ _VOCABULARY = [
     _p("viewer:edit_profile", Scope.SELF, "Edit one's own profile and settings"),
     _p("viewer:manage_keys", Scope.SELF, "Create, list and delete one's own API keys"),
     _p("team:list", Scope.SELF, "List the teams one can see"),
+    _p("role:list", Scope.SELF, "See the roles that can be assigned"),
+    _p("invitation:accept", Scope.SELF, "Accept a team invitation sent to one's e-mail"),
     # Instance administration
     _p("system:settings", Scope.INSTANCE, "Configure system settings"),
     _p("system:users", Scope.INSTANCE, "Manage every user of the instance"),

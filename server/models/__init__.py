@@ -2,6 +2,7 @@
 
 from .api_key import ApiKey
 from .audit import AuditEvent
+from .invitation import TeamInvitation
 from .membership import Membership
 from .role import CustomRole
 from .setting import InstanceSetting
@@ -15,5 +16,6 @@ __all__ = [
     "InstanceSetting",
     "Membership",
     "Team",
+    "TeamInvitation",
     "User",
 ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..auth.permissions import BUILTIN_ROLES, REGISTRY_ADMIN_GRANTS, is_known
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import CustomRole, Membership, Team
+from ..models import CustomRole, Membership, Team, User
+from . import audit
 
 
 def role_grants(
@@ -45,3 +48,129 @@ def grants_for(principal, team_id: int) -> frozenset[str]:
     if registry_admin:
         grants = grants | REGISTRY_ADMIN_GRANTS
     return frozenset(grants)
+
+
+# --- membership management --------------------------------------------------------------
+
+BUILTIN_ROLE_NAMES = ("admin", "member", "view-only")
+
+
+def resolve_role(role_name: str) -> tuple[str, CustomRole | None]:
+    """Map an API role name to (role, custom role). Raises ValidationFailed for an unknown
+    role and Forbidden (license) for view-only or custom roles without the feature."""
+    from .licensing import require_feature
+
+    name = (role_name or "").strip()
+    if name in ("admin", "member"):
+        return name, None
+    if name == "view-only":
+        require_feature("view_only")
+        return name, None
+    custom = db.session.scalar(select(CustomRole).where(CustomRole.name == name))
+    if custom is None:
+        raise ValidationFailed(
+            f"Unknown role {name!r}: use admin, member, view-only or a custom role's name.",
+            code="unknown_role",
+        )
+    require_feature("custom_roles")
+    return "custom", custom
+
+
+def role_name(membership: Membership) -> str:
+    if membership.role == "custom":
+        return membership.custom_role.name if membership.custom_role else "custom"
+    return membership.role
+
+
+def members_query(team: Team):
+    return (
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.team_id == team.id)
+        .options(selectinload(Membership.user), selectinload(Membership.custom_role))
+    )
+
+
+def load_membership(team: Team, username: str) -> Membership:
+    membership = db.session.scalar(
+        members_query(team).where(User.username == (username or "").lower())
+    )
+    if membership is None:
+        raise NotFound(f"{username!r} is not a member of {team.slug}.", code="member_not_found")
+    return membership
+
+
+def admin_count(team: Team) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Membership.id)).where(
+                Membership.team_id == team.id, Membership.role == "admin"
+            )
+        )
+        or 0
+    )
+
+
+def _ensure_keeps_an_admin(membership: Membership) -> None:
+    if membership.role == "admin" and admin_count(membership.team) <= 1:
+        raise Conflict(
+            f"{membership.user.username} is the last admin of {membership.team.slug}. Make "
+            "another member admin first: a team must keep at least one admin.",
+            code="last_team_admin",
+        )
+
+
+def add_member(team: Team, *, user: User, role_name_: str) -> Membership:
+    """Add an existing user to the team with a role. Raises Conflict if already a member."""
+    role, custom = resolve_role(role_name_)
+    if user.is_service_account:
+        raise ValidationFailed("Service accounts belong to one team only.", code="invalid_member")
+    existing = db.session.scalar(
+        select(Membership).where(Membership.team_id == team.id, Membership.user_id == user.id)
+    )
+    if existing is not None:
+        raise Conflict(f"{user.username} is already a member of {team.slug}.", code="member_exists")
+    membership = Membership(
+        team_id=team.id,
+        user_id=user.id,
+        role=role,
+        custom_role_id=custom.id if custom else None,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("member:add", target=user, team_id=team.id, details={"role": role_name_})
+    db.session.commit()
+    return membership
+
+
+def update_member(membership: Membership, *, role_name_: str | None, registry_admin: bool | None):
+    """Change role and/or the registry-admin flag. The last admin cannot be demoted."""
+    details: dict = {}
+    if role_name_ is not None and role_name_ != role_name(membership):
+        role, custom = resolve_role(role_name_)
+        if membership.user.is_service_account and role != "member":
+            raise ValidationFailed(
+                "Service accounts always act with the member role.", code="invalid_role"
+            )
+        if role != "admin":
+            _ensure_keeps_an_admin(membership)
+        membership.role = role
+        membership.custom_role_id = custom.id if custom else None
+        details["role"] = role_name_
+    if registry_admin is not None and registry_admin != membership.registry_admin:
+        membership.registry_admin = registry_admin
+        details["registry_admin"] = registry_admin
+    if details:
+        audit.record(
+            "member:update", target=membership.user, team_id=membership.team_id, details=details
+        )
+    db.session.commit()
+    return membership
+
+
+def remove_member(membership: Membership) -> None:
+    """Remove from the team; everything they created stays, still attributed to them."""
+    _ensure_keeps_an_admin(membership)
+    audit.record("member:remove", target=membership.user, team_id=membership.team_id)
+    db.session.delete(membership)
+    db.session.commit()

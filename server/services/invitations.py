@@ -1,0 +1,116 @@
+"""Team invitations: an existing user joins at once; an unknown e-mail gets a one-time link."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import clock
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from ..models import Membership, Team, TeamInvitation, User
+from . import audit, memberships
+from .users import normalise_email
+
+
+@dataclass
+class InviteResult:
+    membership: Membership | None = None
+    invitation: TeamInvitation | None = None
+    link: str | None = None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(
+    team: Team, *, email: str | None, username: str | None, role_name: str, invited_by
+) -> InviteResult:
+    """Add the user named by ``username`` or ``email``, or invite an unknown e-mail."""
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username.lower()))
+        if user is None or user.is_service_account:
+            raise NotFound(f"No user named {username!r}.", code="user_not_found")
+        return InviteResult(
+            membership=memberships.add_member(team, user=user, role_name_=role_name)
+        )
+    email = normalise_email(email or "")
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        return InviteResult(
+            membership=memberships.add_member(team, user=user, role_name_=role_name)
+        )
+    role, custom = memberships.resolve_role(role_name)
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["OUTPOST"].invitation_days
+    invitation = TeamInvitation(
+        team_id=team.id,
+        email=email,
+        role=role,
+        custom_role_id=custom.id if custom else None,
+        token_hash=_digest(token),
+        invited_by_id=invited_by.id,
+        expires_at=clock.now() + timedelta(days=days),
+    )
+    db.session.add(invitation)
+    audit.record(
+        "member:invite",
+        target_type="invitation",
+        target_name=email,
+        team_id=team.id,
+        details={"role": role_name},
+    )
+    db.session.commit()
+    base = current_app.config["OUTPOST"].url.rstrip("/")
+    return InviteResult(invitation=invitation, link=f"{base}/invitations/{token}")
+
+
+def load_invitation(token: str) -> TeamInvitation:
+    invitation = db.session.scalar(
+        select(TeamInvitation).where(TeamInvitation.token_hash == _digest(token))
+    )
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or (invitation.expires_at <= clock.now())
+    ):
+        raise NotFound(
+            "This invitation link is invalid, used or expired. Ask a team admin for a new one.",
+            code="invitation_invalid",
+        )
+    return invitation
+
+
+def accept(token: str, principal) -> Membership:
+    """Join the team as invited. Only the invited e-mail's account may accept."""
+    invitation = load_invitation(token)
+    user = db.session.get(User, principal.id)
+    if user.email != invitation.email:
+        raise Forbidden(
+            f"This invitation was sent to {invitation.email}; sign in with that "
+            "account to accept it.",
+            code="invitation_for_another_user",
+        )
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.team_id == invitation.team_id, Membership.user_id == user.id
+        )
+    )
+    if membership is None:
+        membership = Membership(
+            team_id=invitation.team_id,
+            user_id=user.id,
+            role=invitation.role,
+            custom_role_id=invitation.custom_role_id,
+        )
+        db.session.add(membership)
+    invitation.accepted_at = clock.now()
+    audit.record("member:join", target=user, team_id=invitation.team_id)
+    db.session.commit()
+    return membership
