@@ -8,10 +8,29 @@ from flask.testing import FlaskClient
 from server import create_app
 from server.extensions import db
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.licenses"]
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.licenses",
+    "tests.fixtures.browser",
+]
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests drive the console once, on SQLite: the database layer under them is
+    covered on both backends by the API tests."""
+    keep, drop = [], []
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+        if item.get_closest_marker("browser") and backend == "postgresql":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
