@@ -65,7 +65,13 @@ def validate_bucket_prefix(prefix: str) -> str:
             f"Bucket prefix {prefix!r} is not valid: it must be 1 to {MAX_PREFIX_LEN} lowercase "
             "letters or digits, optionally joined by single hyphens."
         )
-    validate_bucket_name(prefix + "-abc")  # reserved words and prefixes
+    # both name forms must be valid: reserved words, and "xn" + "--" would read as punycode
+    for example in (f"{prefix}-abc", f"{prefix}--{'0' * HASH_LEN}"):
+        if bucket_name_problems(example):
+            raise InvalidBucketName(
+                f"Bucket prefix {prefix!r} is not valid: names made from it would break the "
+                f"naming rules ({'; '.join(bucket_name_problems(example))})."
+            )
     return prefix
 
 
