@@ -1,0 +1,280 @@
+"""Embedded filesystem storage: buckets are directories under ``root_dir``.
+
+Object bytes live at ``<root>/<bucket>/<key>``; Outpost's own bookkeeping (bucket labels,
+partial uploads) lives under ``<root>/.outpost/``, a name no bucket can take.
+
+Pre-signed URLs point at the server itself: ``<public_url>/storage/fs/<token>``, where the token
+is signed with ``signing_secret`` and names bucket, key, method, expiry and (for uploads) the
+largest accepted size. The Flask route serving that path calls ``receive_upload`` for PUT and
+``open_download`` for GET/HEAD; both verify the token first.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .base import BucketUpdate, StorageProvider
+from .errors import (
+    BucketNotEmpty,
+    BucketNotFound,
+    IncompleteUpload,
+    InvalidObjectKey,
+    ObjectNotFound,
+    SignedUrlExpired,
+    SignedUrlInvalid,
+    StorageConfigError,
+    StorageUnavailable,
+    UploadTooLarge,
+)
+from .results import BucketConfig, ObjectInfo, PresignedUpload
+
+ROUTE_PREFIX = "/storage/fs/"
+TOKEN_SALT = "outpost.storage.fs-url"
+CHUNK = 1024 * 1024
+META_DIR = ".outpost"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A verified download: hand ``path`` to ``flask.send_file`` with this ETag."""
+
+    path: Path
+    info: ObjectInfo
+
+
+def _checked_key(key: str) -> str:
+    parts = key.split("/")
+    bad = (
+        not key
+        or "\\" in key
+        or "\x00" in key
+        or any(part in ("", ".", "..") for part in parts)
+        or any(len(part.encode()) > 255 for part in parts)
+    )
+    if bad:
+        raise InvalidObjectKey(
+            f"Object key {key!r} cannot be stored on the filesystem: use non-empty path "
+            "segments without '.', '..' or backslashes."
+        )
+    return key
+
+
+def _copy_limited(source: BinaryIO, target: BinaryIO, limit: int | None) -> int:
+    written = 0
+    while chunk := source.read(CHUNK):
+        written += len(chunk)
+        if limit is not None and written > limit:
+            raise UploadTooLarge(f"Upload exceeds the {limit} bytes it was signed for.")
+        target.write(chunk)
+    return written
+
+
+class FilesystemProvider(StorageProvider):
+    """Buckets as directories; server-signed URLs instead of a storage service's."""
+
+    name = "filesystem"
+    supports_versioning = False  # an overwrite replaces the file
+    supports_cors = False  # URLs are served by Outpost itself, same origin as the console
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        if not settings.root_dir:
+            raise StorageConfigError("Filesystem storage needs a root directory (root_dir).")
+        if not settings.signing_secret:
+            raise StorageConfigError("Filesystem storage needs a signing secret for its URLs.")
+        self.root = Path(settings.root_dir)
+        self._serializer = URLSafeSerializer(settings.signing_secret, salt=TOKEN_SALT)
+
+    # -- paths ------------------------------------------------------------------------------
+
+    def _bucket_dir(self, bucket: str) -> Path:
+        if not bucket or "/" in bucket or bucket.startswith("."):
+            raise InvalidObjectKey(f"{bucket!r} is not a bucket name.")
+        return self.root / bucket
+
+    def _object_path(self, bucket: str, key: str) -> Path:
+        return self._bucket_dir(bucket) / _checked_key(key)
+
+    def _labels_path(self, bucket: str) -> Path:
+        return self.root / META_DIR / "buckets" / f"{bucket}.json"
+
+    def _existing_bucket(self, bucket: str) -> Path:
+        path = self._bucket_dir(bucket)
+        if not path.is_dir():
+            raise BucketNotFound(f"Bucket {bucket} does not exist under {self.root}.")
+        return path
+
+    # -- team buckets -----------------------------------------------------------------------
+
+    def _bucket_config(self, bucket: str, *, labels: bool) -> BucketConfig | None:
+        if not self._bucket_dir(bucket).is_dir():
+            return None
+        path = self._labels_path(bucket)
+        stored = json.loads(path.read_text()) if labels and path.exists() else {}
+        return BucketConfig(labels=stored)
+
+    def _create_bucket(self, bucket: str) -> None:
+        self._bucket_dir(bucket).mkdir(parents=True, exist_ok=True)
+
+    def _update_bucket(self, bucket: str, update: BucketUpdate) -> None:
+        if update.labels is not None:
+            path = self._labels_path(bucket)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(update.labels, sort_keys=True))
+
+    # -- objects ----------------------------------------------------------------------------
+
+    def _info(self, key: str, path: Path) -> ObjectInfo:
+        st = path.stat()
+        # size and modification time, not a content hash: cheap for large files
+        return ObjectInfo(key=key, size=st.st_size, etag=f"{st.st_size:x}-{st.st_mtime_ns:x}")
+
+    def _write_stream(self, bucket: str, key: str, stream: BinaryIO, limit: int | None) -> int:
+        """Copy ``stream`` into place atomically; return the byte count.
+
+        Raises BucketNotFound, UploadTooLarge, InvalidObjectKey (the key clashes with a
+        "directory" of other keys, or the other way round).
+        """
+        target = self._object_path(bucket, key)
+        self._existing_bucket(bucket)
+        tmp_dir = self.root / META_DIR / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as tmp:
+                written = _copy_limited(stream, tmp, limit)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, target)
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+            raise InvalidObjectKey(f"Key {key!r} clashes with another key in {bucket}.") from exc
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+        return written
+
+    def put_bytes(self, bucket, key, data, *, content_type=None):
+        self._write_stream(bucket, key, io.BytesIO(data), None)
+        return None
+
+    def get_bytes(self, bucket, key):
+        path = self._object_path(bucket, key)
+        self._existing_bucket(bucket)
+        if not path.is_file():
+            raise ObjectNotFound(f"{bucket}/{key} does not exist.")
+        return path.read_bytes()
+
+    def delete_object(self, bucket, key, *, version_id=None):
+        path = self._object_path(bucket, key)
+        self._existing_bucket(bucket)
+        path.unlink(missing_ok=True)
+
+    def stat_object(self, bucket, key):
+        path = self._object_path(bucket, key)
+        return self._info(key, path) if path.is_file() else None
+
+    # -- server-signed URLs -----------------------------------------------------------------
+
+    def _url(self, token: str) -> str:
+        base = (self.settings.public_url or "").rstrip("/")
+        return f"{base}{ROUTE_PREFIX}{token}"
+
+    def _sign(self, bucket: str, key: str, method: str, expires_in: int, limit=None) -> str:
+        _checked_key(key)
+        payload = {"b": bucket, "k": key, "m": method, "e": int(time.time()) + int(expires_in)}
+        if limit is not None:
+            payload["n"] = int(limit)
+        return self._serializer.dumps(payload)
+
+    def presign_get(self, bucket, key, expires_in=3600):
+        return self._url(self._sign(bucket, key, "GET", expires_in))
+
+    def presign_put(self, bucket, key, expires_in=86400, content_length=None):
+        limit = content_length if content_length is not None else self.settings.max_upload_bytes
+        url = self._url(self._sign(bucket, key, "PUT", expires_in, limit))
+        headers = {"Content-Length": str(content_length)} if content_length is not None else {}
+        return PresignedUpload(url=url, headers=headers, expires_in=expires_in)
+
+    def _load_token(self, token: str, method: str) -> dict:
+        try:
+            payload = self._serializer.loads(token)
+        except BadSignature as exc:
+            raise SignedUrlInvalid("This storage URL is not valid.") from exc
+        wanted = "GET" if method.upper() == "HEAD" else method.upper()
+        if payload.get("m") != wanted:
+            raise SignedUrlInvalid(f"This storage URL does not allow {method.upper()}.")
+        if payload["e"] < time.time():
+            raise SignedUrlExpired("This storage URL has expired; ask for a new one.")
+        return payload
+
+    def verify_signed_token(self, token: str, method: str) -> tuple[str, str]:
+        """Return (bucket, key) of a valid token for ``method`` (HEAD counts as GET).
+
+        Raises SignedUrlInvalid (bad signature or wrong method) or SignedUrlExpired.
+        """
+        payload = self._load_token(token, method)
+        return payload["b"], payload["k"]
+
+    def receive_upload(
+        self, token: str, stream: BinaryIO, content_length: int | None = None
+    ) -> ObjectInfo:
+        """Store the body of a PUT to a signed URL, enforcing the size it was signed for.
+
+        Raises SignedUrlInvalid/SignedUrlExpired, UploadTooLarge (before reading, when the
+        announced length is already too big), IncompleteUpload, BucketNotFound, InvalidObjectKey.
+        """
+        payload = self._load_token(token, "PUT")
+        bucket, key, limit = payload["b"], payload["k"], payload.get("n")
+        if limit is not None and content_length is not None and content_length > limit:
+            raise UploadTooLarge(f"Upload of {content_length} bytes exceeds the {limit} allowed.")
+        written = self._write_stream(bucket, key, stream, limit)
+        if content_length is not None and written != content_length:
+            self._object_path(bucket, key).unlink(missing_ok=True)
+            raise IncompleteUpload(f"Received {written} of {content_length} announced bytes.")
+        return self._info(key, self._object_path(bucket, key))
+
+    def open_download(self, token: str, method: str = "GET") -> Download:
+        """Resolve a signed GET/HEAD URL to the file to send.
+
+        Raises SignedUrlInvalid/SignedUrlExpired or ObjectNotFound.
+        """
+        bucket, key = self.verify_signed_token(token, method)
+        path = self._object_path(bucket, key)
+        if not path.is_file():
+            raise ObjectNotFound(f"{bucket}/{key} does not exist.")
+        return Download(path=path, info=self._info(key, path))
+
+    # -- buckets ----------------------------------------------------------------------------
+
+    def ping(self):
+        """Create the root directory if needed; raise StorageUnavailable if it is not usable."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"Cannot create storage directory {self.root}: {exc}") from exc
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageUnavailable(f"Storage directory {self.root} is missing or not writable.")
+
+    def bucket_usage(self, bucket):
+        total = 0
+        for dirpath, _, files in os.walk(self._existing_bucket(bucket)):
+            total += sum((Path(dirpath) / name).stat().st_size for name in files)
+        return total
+
+    def delete_bucket(self, bucket, *, purge=True):
+        path = self._bucket_dir(bucket)
+        if not path.is_dir():
+            return False
+        if not purge and any(path.iterdir()):
+            raise BucketNotEmpty(f"Bucket {bucket} still holds objects.")
+        shutil.rmtree(path)
+        self._labels_path(bucket).unlink(missing_ok=True)
+        return True
