@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.licenses",
     "tests.fixtures.browser",
+    "tests.fixtures.object_storage",
 ]
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
