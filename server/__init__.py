@@ -41,6 +41,8 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=settings.session_hours),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Request bodies (JSON, forms) are small; the filesystem storage route lifts this for
+        # uploads, whose size its signed URL limits instead.
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "JSON_SORT_KEYS": False,
     }
@@ -70,10 +72,11 @@ def create_app(
     errors.init_app(app)
     health.init_app(app)
 
-    from . import api, console
+    from . import api, console, storage_routes
 
     api.init_app(app)
     console.init_app(app)
+    storage_routes.init_app(app)
     return app
 
 

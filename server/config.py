@@ -155,6 +155,13 @@ def _validate(values: dict[str, Any]) -> None:
     ):
         if values[name] <= 0:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be greater than zero.")
+    from .storage.errors import StorageError
+    from .storage.naming import validate_bucket_prefix
+
+    try:
+        validate_bucket_prefix(values["storage_bucket_prefix"])
+    except StorageError as exc:
+        raise ConfigError(f"{ENV_PREFIX}STORAGE_BUCKET_PREFIX: {exc}") from None
     if not values["url"].startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}URL must start with http:// or https://.")
 
