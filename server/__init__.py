@@ -3,7 +3,6 @@ no migrations, no network, no prompts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -39,7 +38,6 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=settings.session_hours),
         "WTF_CSRF_TIME_LIMIT": None,
         # Request bodies (JSON, forms) are small; the filesystem storage route lifts this for
         # uploads, whose size its signed URL limits instead.
@@ -59,7 +57,7 @@ def create_app(
     app = Flask(__name__)
     app.config.update(_flask_config(settings))
 
-    from . import errors, health, logs, models, ratelimit  # noqa: F401  (models register their tables)
+    from . import errors, health, logs, models, ratelimit, sessions  # noqa: F401  (models)
     from .auth import principal
     from .extensions import csrf, db, migrate
 
@@ -68,6 +66,7 @@ def create_app(
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     csrf.init_app(app)
     ratelimit.init_app(app)
+    sessions.init_app(app)
     principal.init_app(app)
     errors.init_app(app)
     health.init_app(app)

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         openapi,
         roles,
         service_accounts,
+        system_settings,
         teams,
         viewer,
     )

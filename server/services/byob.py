@@ -22,10 +22,8 @@ CONFIG_KEYS = ("provider", "prefix", "region", "kms_key_id", "endpoint")
 
 def endpoint_allowlist() -> list[str]:
     """Endpoint patterns a system admin allows for team buckets."""
-    try:
-        from .system_settings import get_setting
-    except ImportError:  # settings service not installed in this build
-        return list(current_app.config["OUTPOST"].byob_endpoint_allowlist)
+    from .system_settings import get_setting
+
     return list(get_setting("byob_endpoint_allowlist") or [])
 
 

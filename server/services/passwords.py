@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 
 from ..errors import ValidationFailed
 
@@ -19,7 +18,9 @@ def hash_password(password: str) -> str:
 
 def check_password_policy(password: str) -> None:
     """Raise ValidationFailed when ``password`` is too short or too long."""
-    minimum = current_app.config["OUTPOST"].password_min_length
+    from .system_settings import get_setting
+
+    minimum = get_setting("password_min_length")
     if len(password) < minimum:
         raise ValidationFailed(
             f"Passwords need at least {minimum} characters.", code="weak_password"
