@@ -24,10 +24,13 @@ class Permission:
     scope: Scope
     description: str
     ownable: bool = False
+    # An instance permission that every user (not service accounts) holds while this system
+    # setting is on, e.g. team creation when "allow_user_team_creation" is set.
+    opened_by_setting: str | None = None
 
 
-def _p(name: str, scope: Scope, description: str, ownable: bool = False) -> Permission:
-    return Permission(name, scope, description, ownable)
+def _p(name: str, scope: Scope, description: str, ownable: bool = False, **extra) -> Permission:
+    return Permission(name, scope, description, ownable, **extra)
 
 
 _VOCABULARY = [
@@ -45,7 +48,7 @@ _VOCABULARY = [
     _p("system:activity", Scope.INSTANCE, "View the activity dashboard"),
     _p("system:audit", Scope.INSTANCE, "Read and export the audit log"),
     _p("system:roles", Scope.INSTANCE, "Define custom roles"),
-    _p("team:create", Scope.INSTANCE, "Create teams"),
+    _p("team:create", Scope.INSTANCE, "Create teams", opened_by_setting="allow_user_team_creation"),
     _p("team:delete", Scope.INSTANCE, "Delete and restore teams"),
     # Team administration
     _p("team:view", Scope.TEAM, "See a team, its members and its settings"),

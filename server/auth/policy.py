@@ -62,6 +62,14 @@ def allows(grants: frozenset[str], permission: str, principal: Principal, resour
     return False
 
 
+def _opened_by_setting(spec, principal: Principal) -> bool:
+    if spec.opened_by_setting is None or principal.is_service_account:
+        return False
+    from ..services.system_settings import get_setting
+
+    return bool(get_setting(spec.opened_by_setting))
+
+
 def can(principal: Principal | None, permission: str, resource: Any = None) -> bool:
     try:
         authorize(principal, permission, resource)
@@ -89,7 +97,7 @@ def authorize(principal: Principal | None, permission: str, resource: Any = None
             raise Forbidden("Viewer seats have no API keys.", code="permission_denied")
         return
     if spec.scope is Scope.INSTANCE:
-        if principal.system_admin:
+        if principal.system_admin or _opened_by_setting(spec, principal):
             return
         raise Forbidden(
             "Only system admins can do this.", code="permission_denied", permission=permission

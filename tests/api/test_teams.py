@@ -151,3 +151,20 @@ def test_purge_after_retention(app, client, admin_key):
     assert service.purge_expired_teams() == ["old"]
     assert db.session.query(Membership).count() == 0
     assert db.session.query(AuditEvent).filter_by(action="team:purge").count() == 1
+
+
+def test_every_user_may_create_teams_when_the_setting_allows(client):
+    from server.extensions import db
+    from server.models import Team
+    from server.services import system_settings
+
+    user_key = make_key(make_user("carol"))
+    refused = client.post("/api/v1/teams", json={"name": "carols"}, headers=bearer(user_key))
+    assert refused.status_code == 403
+    assert refused.json["error"]["code"] == "permission_denied"
+    system_settings.update_settings({"allow_user_team_creation": True})
+    created = client.post("/api/v1/teams", json={"name": "carols"}, headers=bearer(user_key))
+    assert created.status_code == 201, created.json
+    team = db.session.query(Team).filter_by(slug="carols").one()
+    admin = db.session.query(Membership).filter_by(team_id=team.id).one()
+    assert admin.role == "admin" and admin.user.username == "carol"
