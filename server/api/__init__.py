@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         license,
         members,
         openapi,
+        projects,
         roles,
         service_accounts,
         system_settings,

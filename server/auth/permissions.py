@@ -59,6 +59,7 @@ _VOCABULARY = [
     _p("project:view", Scope.TEAM, "See projects"),
     _p("project:create", Scope.TEAM, "Create projects"),
     _p("project:edit_overview", Scope.TEAM, "Create, edit and delete a project overview"),
+    _p("project:delete", Scope.TEAM, "Delete projects with everything in them"),
     _p("workspace:edit", Scope.TEAM, "Edit panels and the workspace"),
     _p("run:view", Scope.TEAM, "View run metadata: history, system metrics, files, logs"),
     _p("run:log", Scope.TEAM, "Log runs: create, update, finish"),
@@ -115,6 +116,7 @@ MEMBER_GRANTS = VIEW_ONLY_GRANTS | {
 }
 
 ADMIN_GRANTS = (MEMBER_GRANTS - {g for g in MEMBER_GRANTS if g.endswith(OWN_SUFFIX)}) | {
+    "project:delete",
     "run:delete",
     "run:stop",
     "run:move",
@@ -135,6 +137,11 @@ REGISTRY_ADMIN_GRANTS = frozenset(
         "registry:manage_protected_aliases",
     }
 )
+
+# A public project (and what is in it) is readable by every signed-in principal of the
+# instance; service accounts of other teams may also log runs to it (SPEC §3).
+PUBLIC_GRANTS = frozenset({"project:view", "run:view", "report:view", "artifact:view"})
+PUBLIC_SERVICE_ACCOUNT_GRANTS = PUBLIC_GRANTS | {"run:log"}
 
 # System admins may look after any team's membership and settings (to repair a team that lost
 # its admins, for example) without becoming members; team data needs a team role.

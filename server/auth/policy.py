@@ -12,7 +12,14 @@ from typing import Any, Protocol
 from flask import g, has_request_context
 
 from ..errors import Forbidden, NotFound, Unauthenticated
-from .permissions import OWN_SUFFIX, PERMISSIONS, SYSTEM_ADMIN_TEAM_GRANTS, Scope
+from .permissions import (
+    OWN_SUFFIX,
+    PERMISSIONS,
+    PUBLIC_GRANTS,
+    PUBLIC_SERVICE_ACCOUNT_GRANTS,
+    SYSTEM_ADMIN_TEAM_GRANTS,
+    Scope,
+)
 
 
 class Principal(Protocol):
@@ -104,9 +111,14 @@ def authorize(principal: Principal | None, permission: str, resource: Any = None
         )
 
     grants = _team_grants(principal, _team_of(resource))
+    public = bool(getattr(resource, "is_public", False))
+    if public:
+        grants = grants | (
+            PUBLIC_SERVICE_ACCOUNT_GRANTS if principal.is_service_account else PUBLIC_GRANTS
+        )
     if allows(grants, permission, principal, resource):
         return
-    if not grants and not getattr(resource, "is_public", False):
+    if not grants:
         raise NotFound("Not found.")
     raise Forbidden(
         f"Your role does not allow {spec.description.lower()}.",

@@ -4,6 +4,7 @@ from .api_key import ApiKey
 from .audit import AuditEvent
 from .invitation import TeamInvitation
 from .membership import Membership
+from .project import Project
 from .role import CustomRole
 from .setting import InstanceSetting
 from .team import Team
@@ -15,6 +16,7 @@ __all__ = [
     "CustomRole",
     "InstanceSetting",
     "Membership",
+    "Project",
     "Team",
     "TeamInvitation",
     "User",
