@@ -1,0 +1,183 @@
+"""Team files: where a team's objects live, and short-lived pre-signed URLs to them.
+
+The server never carries file bytes: after the caller's permission check it hands out a URL
+for one object, valid for ``storage_upload_url_seconds`` (PUT) or
+``storage_download_url_seconds`` (GET). Every key is scoped to the team: its internal bucket,
+or its own bucket (secure storage connector) under the connector's path prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+
+from .. import clock
+from ..errors import Conflict, OutpostError, ValidationFailed
+from ..models import Team
+
+MAX_KEY_BYTES = 900  # S3 and GCS allow 1024; leave room for the connector prefix
+_PROVIDERS = "outpost_team_providers"
+
+
+@dataclass(frozen=True)
+class TeamLocation:
+    provider: Any  # server.storage.StorageProvider
+    bucket: str
+    prefix: str  # "" or ends with "/"
+
+    def key(self, relative: str) -> str:
+        return self.prefix + relative
+
+
+def storage_error(exc: Exception) -> OutpostError:
+    """The API error for a storage failure: the storage code, and a server-side status for
+    what the client cannot fix (the bucket refusing the server is not the client's 403)."""
+    status = getattr(exc, "http_status", 502)
+    error = OutpostError(f"Storage: {exc}", code=getattr(exc, "code", "storage_error"))
+    error.status = status if status in (400, 404, 413) else (503 if status == 503 else 502)
+    return error
+
+
+def check_relative_path(path: str) -> str:
+    """Validate a file path given by a client (``model/weights.bin``).
+
+    Raises ValidationFailed (``invalid_path``) for empty segments, ``.``/``..``, backslashes,
+    control characters or an over-long path.
+    """
+    parts = (path or "").split("/")
+    bad = (
+        not path
+        or path.startswith("/")
+        or "\\" in path
+        or any(ord(c) < 32 or ord(c) == 127 for c in path)
+        or any(part in ("", ".", "..") for part in parts)
+        or len(path.encode()) > MAX_KEY_BYTES // 2
+    )
+    if bad:
+        raise ValidationFailed(
+            f"{path!r} is not a valid file path: use '/'-separated names without '.', '..', "
+            "backslashes or control characters, at most 450 bytes.",
+            code="invalid_path",
+        )
+    return path
+
+
+def _check_endpoint_allowed(team: Team) -> None:
+    """Checked on every use: once an admin removes a connector's endpoint from the allowlist,
+    this server sends it no further requests."""
+    from ..storage import StorageError, check_endpoint_allowed
+    from .byob import endpoint_allowlist
+    from .storage_settings import byob_storage_settings
+
+    settings = byob_storage_settings(team.storage_config or {}, None)
+    try:
+        check_endpoint_allowed(settings.effective_endpoint, endpoint_allowlist())
+    except StorageError as exc:
+        raise storage_error(exc) from None
+
+
+def _byob_provider(team: Team):
+    """The team's own bucket's provider, built once per team (clients are costly to make)."""
+    from ..storage import get_provider
+    from .secret_box import unseal
+    from .storage_settings import byob_storage_settings
+
+    cache = current_app.extensions.setdefault(_PROVIDERS, {})
+    if team.id not in cache:
+        credentials = unseal(team.storage_credentials) if team.storage_credentials else None
+        cache[team.id] = get_provider(byob_storage_settings(team.storage_config or {}, credentials))
+    return cache[team.id]
+
+
+def team_location(team: Team) -> TeamLocation:
+    """Provider, bucket and key prefix for ``team``'s objects."""
+    if team.storage_kind != "byob":
+        from .team_storage import instance_provider
+
+        return TeamLocation(instance_provider(), team.bucket, "")
+    _check_endpoint_allowed(team)
+    prefix = (team.storage_config or {}).get("prefix", "").strip("/")
+    return TeamLocation(_byob_provider(team), team.bucket, f"{prefix}/" if prefix else "")
+
+
+def _expiry(seconds: int) -> str:
+    return (clock.now() + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def upload_url(team: Team, relative: str, *, size: int | None = None) -> dict[str, Any]:
+    """A pre-signed PUT for one object of the team; ``size`` pins the upload's length."""
+    from ..storage import StorageError
+
+    seconds = current_app.config["OUTPOST"].storage_upload_url_seconds
+    where = team_location(team)
+    try:
+        upload = where.provider.presign_put(
+            where.bucket, where.key(relative), expires_in=seconds, content_length=size
+        )
+    except StorageError as exc:
+        raise storage_error(exc) from None
+    return {
+        "method": upload.method,
+        "url": upload.url,
+        "headers": dict(upload.headers),
+        "expires_at": _expiry(seconds),
+    }
+
+
+def download_url(team: Team, relative: str) -> dict[str, Any]:
+    """A pre-signed GET for one object of the team."""
+    from ..storage import StorageError
+
+    seconds = current_app.config["OUTPOST"].storage_download_url_seconds
+    where = team_location(team)
+    try:
+        url = where.provider.presign_get(where.bucket, where.key(relative), expires_in=seconds)
+    except StorageError as exc:
+        raise storage_error(exc) from None
+    return {"method": "GET", "url": url, "expires_at": _expiry(seconds)}
+
+
+def stat(team: Team, relative: str):
+    """The object's ObjectInfo (size, etag), or None when it was never uploaded."""
+    from ..storage import StorageError
+
+    where = team_location(team)
+    try:
+        return where.provider.stat_object(where.bucket, where.key(relative))
+    except StorageError as exc:
+        raise storage_error(exc) from None
+
+
+def verify_uploaded(team: Team, files: list[tuple[str, int]]) -> None:
+    """Check that every ``(relative key, size)`` is in the bucket with exactly that size.
+
+    Raises Conflict (``upload_incomplete``) listing each missing or mis-sized object.
+    """
+    problems = []
+    for relative, size in files:
+        info = stat(team, relative)
+        if info is None:
+            problems.append({"key": relative, "problem": "missing"})
+        elif info.size != size:
+            problems.append(
+                {"key": relative, "problem": "size", "expected": size, "found": info.size}
+            )
+    if problems:
+        raise Conflict(
+            f"{len(problems)} file(s) were not uploaded as declared; upload them and try again.",
+            code="upload_incomplete",
+            files=problems,
+        )
+
+
+def delete(team: Team, relative: str) -> None:
+    from ..storage import StorageError
+
+    where = team_location(team)
+    try:
+        where.provider.delete_object(where.bucket, where.key(relative))
+    except StorageError as exc:
+        raise storage_error(exc) from None

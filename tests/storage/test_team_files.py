@@ -1,0 +1,93 @@
+"""Team files through pre-signed URLs on every instance provider: a plain HTTP client uploads
+and downloads, the server verifies what arrived, and keys stay inside the team's bucket."""
+
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from server.errors import Conflict, ValidationFailed
+from server.services import files
+from server.services import teams as team_service
+from tests.factories import make_user
+
+
+def _http(app, method, url, **kwargs):
+    """Filesystem URLs point at Outpost itself: send them to the app; others to the server."""
+    if url.startswith(app.config["OUTPOST"].url):
+        parts = urlsplit(url)
+        client = app.test_client()
+        response = client.open(
+            f"{parts.path}?{parts.query}",
+            method=method,
+            data=kwargs.get("data"),
+            headers=kwargs.get("headers"),
+        )
+        body = response.get_data()
+        response.close()
+        return response.status_code, body
+    response = requests.request(method, url, timeout=10, **kwargs)
+    return response.status_code, response.content
+
+
+@pytest.fixture(params=["filesystem", "s3", "gcs"])
+def storage_app(request, make_app):
+    if request.param == "s3":
+        s3 = request.getfixturevalue("s3_server")
+        return make_app(
+            storage_provider="s3",
+            storage_endpoint=s3.endpoint,
+            storage_access_key=s3.access_key,
+            storage_secret_key=s3.secret_key,
+            storage_bucket_prefix="files-test",
+        )
+    if request.param == "gcs":
+        gcs = request.getfixturevalue("gcs_emulator_env")
+        return make_app(
+            storage_provider="gcs",
+            storage_endpoint=gcs.endpoint,
+            storage_bucket_prefix="files-test",
+        )
+    return make_app()
+
+
+def test_round_trip_through_presigned_urls(storage_app):
+    with storage_app.app_context():
+        admin = make_user(system_admin=True)
+        team = team_service.create_team(
+            admin, f"files-{storage_app.config['OUTPOST'].storage_provider}"
+        )
+        payload = b"weights " * 1000
+        upload = files.upload_url(team, "runs/abc/model.bin", size=len(payload))
+        assert upload["method"] == "PUT" and upload["expires_at"].endswith("Z")
+        status, _ = _http(
+            storage_app, "PUT", upload["url"], data=payload, headers=upload["headers"]
+        )
+        assert status in (200, 201, 204)
+        files.verify_uploaded(team, [("runs/abc/model.bin", len(payload))])
+        status, body = _http(
+            storage_app, "GET", files.download_url(team, "runs/abc/model.bin")["url"]
+        )
+        assert status == 200 and body == payload
+
+
+def test_missing_and_mis_sized_uploads_are_named(storage_app):
+    with storage_app.app_context():
+        admin = make_user(system_admin=True)
+        team = team_service.create_team(admin, "files-verify")
+        upload = files.upload_url(team, "a/b.txt", size=3)
+        _http(storage_app, "PUT", upload["url"], data=b"abc", headers=upload["headers"])
+        with pytest.raises(Conflict) as refused:
+            files.verify_uploaded(team, [("a/b.txt", 4), ("a/missing.txt", 1)])
+        assert refused.value.code == "upload_incomplete"
+        assert refused.value.details["files"] == [
+            {"key": "a/b.txt", "problem": "size", "expected": 4, "found": 3},
+            {"key": "a/missing.txt", "problem": "missing"},
+        ]
+
+
+@pytest.mark.parametrize("path", ["", "/etc/passwd", "a/../../b", "a//b", "a\\b", "a/\x00", "./x"])
+def test_paths_that_could_leave_the_team_prefix_are_refused(path):
+    with pytest.raises(ValidationFailed) as refused:
+        files.check_relative_path(path)
+    assert refused.value.code == "invalid_path"
