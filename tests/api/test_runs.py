@@ -323,3 +323,13 @@ def test_authorize_answers_with_one_query(app, lab):
         with app.test_request_context(), count_queries() as seen:
             assert can(principal, "run:delete", run) is allowed
         assert len(seen) == 1, (who, seen)
+
+
+def test_deleting_the_project_deletes_its_runs_and_history(client, lab):
+    make_run(lab.project, lab.people["bob"], "r1")
+    client.post(f"{RUNS}/r1/history", json={"rows": _rows(0, 2)}, headers=_as(lab, "bob"))
+    response = client.delete(
+        "/api/v1/teams/lab/projects/mnist", json={"confirm": "mnist"}, headers=_as(lab, "ada")
+    )
+    assert response.status_code == 204
+    assert db.session.query(Run).count() == 0 and db.session.query(RunHistoryRow).count() == 0
