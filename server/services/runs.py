@@ -182,18 +182,8 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
         raise Conflict(f"{project.name} already has a run {run_id!r}.", code="run_exists") from None
     _with_project(run, project)
     audit_run("run:create", run, project=project.name, created_by_id=owner_id)
-    _record_activity(run, project)
     db.session.commit()
     return load_run(project, run_id), warnings
-
-
-def _record_activity(run: Run, project: Project) -> None:
-    """Feed the activity dashboard, when the activity noun is installed."""
-    try:
-        from .activity import record_activity
-    except ImportError:  # the dashboard is not part of this build
-        return
-    record_activity("run_created", user_id=run.created_by_id, team_id=project.team_id)
 
 
 def update_run(run: Run, changes: dict[str, Any]) -> Run:
@@ -339,6 +329,9 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
             code="step_not_increasing",
             last_step=current.last_step,
         )
+    latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
+    summary = {**(run.summary or {}), **latest}
+    check_json_size("summary", summary)
     db.session.execute(
         insert(RunHistoryRow),
         [
@@ -346,8 +339,7 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
             for step, row in zip(steps, rows, strict=True)
         ],
     )
-    latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
-    run.summary = {**(run.summary or {}), **latest}
+    run.summary = summary
     run.last_step = steps[-1]
     run.history_count = (run.history_count or 0) + len(rows)
     try:
