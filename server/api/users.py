@@ -19,7 +19,7 @@ from .serializers import iso, user_dict
 
 
 class UserFilterQuery(BaseModel):
-    q: str | None = Field(default=None, max_length=254, description="Search username, e-mail, name.")
+    q: str | None = Field(default=None, max_length=254, description="Search name or e-mail.")
     state: Literal["invited", "active", "deactivated"] | None = None
     seat_type: Literal["full", "viewer"] | None = None
     system_admin: bool | None = None
@@ -88,7 +88,10 @@ def list_users(query: UserListQuery):
 )
 def invite_user(body: InviteUser):
     result = user_invites.invite_user(
-        body.email, seat_type=body.seat_type, system_admin=body.system_admin, invited_by=current_user
+        body.email,
+        seat_type=body.seat_type,
+        system_admin=body.system_admin,
+        invited_by=current_user,
     )
     return invite_body(result), 201
 

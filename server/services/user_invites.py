@@ -126,9 +126,7 @@ def reissue_invite(user: User, invited_by=None) -> InviteResult:
     Raises Conflict (``not_invited``) for users who already set a password.
     """
     if user.is_service_account or user.password_hash is not None:
-        raise Conflict(
-            f"{user.username} has already accepted an invitation.", code="not_invited"
-        )
+        raise Conflict(f"{user.username} has already accepted an invitation.", code="not_invited")
     if user.state == "deactivated":
         user.state = "invited"
     link, expires_at = _new_link(user, invited_by)
@@ -162,7 +160,8 @@ def load_invite(token: str) -> tuple[UserInvite, User]:
     is unknown, used or expired."""
     invite = db.session.scalar(select(UserInvite).where(UserInvite.token_hash == _digest(token)))
     user = db.session.get(User, invite.user_id) if invite is not None else None
-    if invite is None or user is None or user.state != "invited" or invite.expires_at <= clock.now():
+    usable = user is not None and user.state == "invited" and invite.expires_at > clock.now()
+    if not usable:
         raise NotFound(
             "This invitation link is invalid, used or expired. Ask a system admin for a new one.",
             code="invite_invalid",
@@ -177,9 +176,7 @@ def accept_invite(token: str, *, username: str, display_name: str, password: str
     invite, user = load_invite(token)
     username = validate_username(username)
     check_password_policy(password)
-    taken = db.session.scalar(
-        select(User.id).where(User.username == username, User.id != user.id)
-    )
+    taken = db.session.scalar(select(User.id).where(User.username == username, User.id != user.id))
     if taken is not None:
         raise Conflict(f"The username {username!r} is taken.", code="user_exists")
     ensure_seat_available(user.seat_type)

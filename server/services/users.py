@@ -11,8 +11,8 @@ from ..auth.principal import PRINCIPAL_COLUMNS, Principal
 from ..errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from ..extensions import db
 from ..models import User
-from ..models.user import SEAT_TYPES
 from ..models.base import utcnow
+from ..models.user import SEAT_TYPES
 from . import audit
 from .passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from .seats import ensure_seat_available
@@ -292,3 +292,22 @@ def set_password(user: User, password: str) -> None:
 def ensure_system_admin(user: User) -> None:
     if not user.system_admin:
         raise Forbidden("Only system admins can do this.", code="permission_denied")
+
+
+def sign_up(username: str, email: str, password: str, display_name: str = "") -> User:
+    """Create an account through the public sign-up page (``signup_mode = open`` only).
+
+    Raises Forbidden (``signup_closed``) when sign-up is by invitation only, and what
+    :func:`create_user` raises (bad input, taken name, ``seat_limit_reached``).
+    """
+    from .system_settings import get_setting
+
+    if get_setting("signup_mode") != "open":
+        raise Forbidden(
+            "Sign-up is by invitation only on this instance. Ask a system admin to invite you.",
+            code="signup_closed",
+        )
+    user = create_user(username, email, password, display_name=display_name.strip())
+    audit.record("user:signup", target=user, actor=user)
+    db.session.commit()
+    return user

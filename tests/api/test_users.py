@@ -242,9 +242,7 @@ def test_invite_refusals(client, admin_key, body, status, code):
     assert db.session.query(User).count() == 1
 
 
-def test_viewer_seat_invites_need_view_only_and_cannot_be_admins(
-    client, admin_key, issue_license
-):
+def test_viewer_seat_invites_need_view_only_and_cannot_be_admins(client, admin_key, issue_license):
     licensing.install_license(issue_license())
     response = client.post(
         "/api/v1/users",
@@ -410,7 +408,7 @@ def test_service_accounts_are_not_shown_one_by_one_either(client, admin_key):
 
 
 def test_csv_export_uses_the_same_filters(client, admin_key):
-    ada = _person("ada", display_name="=HYPERLINK(\"http://evil\")")
+    ada = _person("ada", display_name='=HYPERLINK("http://evil")')
     _person("bob")
     add_member(make_team("lab"), ada, "admin")
     response = client.get("/api/v1/users/export.csv", headers=bearer(admin_key))
