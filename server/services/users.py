@@ -307,7 +307,7 @@ def sign_up(username: str, email: str, password: str, display_name: str = "") ->
             "Sign-up is by invitation only on this instance. Ask a system admin to invite you.",
             code="signup_closed",
         )
-    user = create_user(username, email, password, display_name=display_name.strip())
+    user = create_user(username, email, password, display_name=(display_name or "").strip())
     audit.record("user:signup", target=user, actor=user)
     db.session.commit()
     return user
