@@ -123,10 +123,16 @@ def invite_user(
 def reissue_invite(user: User, invited_by=None) -> InviteResult:
     """A new link for a user who has not accepted yet (the old link stops working).
 
-    Raises Conflict (``not_invited``) for users who already set a password.
+    Raises Conflict (``not_invited``) for users who joined already (and service accounts).
     """
-    if user.is_service_account or user.password_hash is not None:
-        raise Conflict(f"{user.username} has already accepted an invitation.", code="not_invited")
+    pending = user.state == "invited" or (
+        user.state == "deactivated" and user.password_hash is None
+    )
+    if user.is_service_account or not pending:
+        raise Conflict(
+            f"{user.username} has already joined: there is no invitation to renew.",
+            code="not_invited",
+        )
     if user.state == "deactivated":
         user.state = "invited"
     link, expires_at = _new_link(user, invited_by)
