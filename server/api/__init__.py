@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         sweeps,
         system_settings,
         teams,
+        users,
         viewer,
     )
 

@@ -12,6 +12,7 @@ from .setting import InstanceSetting
 from .sweep import Sweep
 from .team import Team
 from .user import User
+from .user_invite import UserInvite
 
 __all__ = [
     "ApiKey",
@@ -30,4 +31,5 @@ __all__ = [
     "Team",
     "TeamInvitation",
     "User",
+    "UserInvite",
 ]

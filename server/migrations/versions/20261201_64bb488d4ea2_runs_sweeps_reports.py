@@ -1,7 +1,7 @@
 """runs, run history and files, sweeps, reports with comments and followers
 
 Revision ID: 64bb488d4ea2
-Revises: 5d83e28c4d64
+Revises: 8d3c61f0a2b4
 Create Date: 2026-12-01 06:33:45.908008
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "64bb488d4ea2"
-down_revision = "5d83e28c4d64"
+down_revision = "8d3c61f0a2b4"
 branch_labels = None
 depends_on = None
 
