@@ -9,10 +9,12 @@ def init_app(app: Flask) -> None:
     from ..extensions import csrf
     from . import (  # noqa: F401  (register routes)
         api_keys,
+        artifacts,
         license,
         members,
         openapi,
         projects,
+        registry,
         roles,
         service_accounts,
         system_settings,

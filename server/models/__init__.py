@@ -1,10 +1,12 @@
 """Database models, one module per domain noun."""
 
 from .api_key import ApiKey
+from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion
 from .audit import AuditEvent
 from .invitation import TeamInvitation
 from .membership import Membership
 from .project import Project
+from .registry import ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel
 from .role import CustomRole
 from .setting import InstanceSetting
 from .team import Team
@@ -12,11 +14,19 @@ from .user import User
 
 __all__ = [
     "ApiKey",
+    "ArtifactAlias",
+    "ArtifactCollection",
+    "ArtifactFile",
+    "ArtifactVersion",
     "AuditEvent",
     "CustomRole",
     "InstanceSetting",
     "Membership",
+    "ModelAlias",
+    "ModelVersion",
     "Project",
+    "ProtectedAlias",
+    "RegisteredModel",
     "Team",
     "TeamInvitation",
     "User",
