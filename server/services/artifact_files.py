@@ -134,7 +134,7 @@ def committed_sizes(team_id: int, digests: Iterable[str]) -> dict[str, int]:
             )
             .distinct()
         )
-        found.update(db.session.execute(stmt).tuples())
+        found.update((digest, size) for digest, size in db.session.execute(stmt))
     return found
 
 

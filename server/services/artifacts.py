@@ -127,7 +127,7 @@ def latest_numbers(collection_ids: list[int]) -> dict[int, int]:
         )
         .group_by(ArtifactVersion.collection_id)
     )
-    return dict(db.session.execute(stmt).tuples())
+    return {cid: top for cid, top in db.session.execute(stmt)}
 
 
 def create_collection(
