@@ -467,10 +467,11 @@ def _put_alias(actor, collection, version, alias: str, *, replace: bool) -> int 
             version=row.version.label,
         )
     previous = row.version.version if row is not None else None
+    version_id, actor_id = version.id, actor.id  # read first: a refresh must not autoflush
     if row is None:
-        row = ArtifactAlias(collection_id=collection.id, alias=alias)
+        row = ArtifactAlias(collection_id=collection.id, alias=alias, version_id=version_id)
         db.session.add(row)
-    row.version_id, row.created_by_id = version.id, actor.id
+    row.version_id, row.created_by_id = version_id, actor_id
     try:
         db.session.flush()
     except IntegrityError:

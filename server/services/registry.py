@@ -308,10 +308,11 @@ def _put_alias(actor, model, linked: ModelVersion, alias: str, *, replace: bool)
             version=f"v{row.model_version.version}",
         )
     previous = row.model_version.version if row is not None else None
+    version_id, actor_id = linked.id, actor.id  # read first: a refresh must not autoflush
     if row is None:
-        row = ModelAlias(model_id=model.id, alias=alias)
+        row = ModelAlias(model_id=model.id, alias=alias, model_version_id=version_id)
         db.session.add(row)
-    row.model_version_id, row.created_by_id = linked.id, actor.id
+    row.model_version_id, row.created_by_id = version_id, actor_id
     db.session.flush()
     return previous
 
