@@ -13,8 +13,9 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion, Project
+from ..models import ArtifactCollection, ArtifactFile, ArtifactVersion, Project
 from ..services import artifact_files, files
+from ..services import artifact_versions as versions
 from ..services import artifacts as service
 from . import api
 from .pagination import PageQuery, page_response, paginate
@@ -64,11 +65,6 @@ class CommitVersion(BaseModel):
 class VersionQuery(PageQuery):
     state: Literal["pending", "committed"] | None = None
     run_id: str | None = Field(default=None, max_length=128)
-
-
-class SetAlias(BaseModel):
-    version: str = Field(min_length=1, max_length=64, description="v3, latest or an alias")
-    replace: bool = Field(default=True, description="false: refuse if on another version")
 
 
 def _user(user) -> str | None:
@@ -241,7 +237,7 @@ def list_versions(team: str, project: str, name: str, resource: Project, query: 
     summary="Create a pending version from its manifest; get upload URLs",
 )
 def create_version(team: str, project: str, name: str, resource: Project, body: CreateVersion):
-    version, uploads = service.create_version(
+    version, uploads = versions.create_version(
         current_user,
         _collection(resource, name),
         [(f.path, f.digest, f.size) for f in body.files],
@@ -277,7 +273,7 @@ def update_version(
     team: str, project: str, name: str, version: str, resource: Project, body: UpdateVersion
 ):
     changes = body.model_dump(exclude_unset=True)
-    return _one_version(service.update_version(_version(resource, name, version), changes))
+    return _one_version(versions.update_version(_version(resource, name, version), changes))
 
 
 @endpoint(
@@ -290,7 +286,7 @@ def update_version(
     summary="Delete a version (pending or committed)",
 )
 def delete_version(team: str, project: str, name: str, version: str, resource: Project):
-    service.delete_version(_version(resource, name, version))
+    versions.delete_version(_version(resource, name, version))
     return "", 204
 
 
@@ -308,7 +304,7 @@ def commit_version(
     team: str, project: str, name: str, version: str, resource: Project, body: CommitVersion
 ):
     aliases = body.aliases if body is not None else []
-    committed = service.commit_version(current_user, _version(resource, name, version), aliases)
+    committed = versions.commit_version(current_user, _version(resource, name, version), aliases)
     return _one_version(committed)
 
 
@@ -321,7 +317,7 @@ def commit_version(
     summary="Fresh upload URLs for what a pending version still misses",
 )
 def version_uploads(team: str, project: str, name: str, version: str, resource: Project):
-    return {"uploads": service.pending_uploads(_version(resource, name, version))}
+    return {"uploads": versions.pending_uploads(_version(resource, name, version))}
 
 
 @endpoint(
@@ -369,65 +365,3 @@ def download_version(
     team: str, project: str, name: str, version: str, resource: Project, query: PageQuery
 ):
     return download_page(resource.team, _version(resource, name, version), query)
-
-
-# --- aliases -------------------------------------------------------------------------------
-
-
-@endpoint(
-    api,
-    f"{BASE}/<name>/aliases",
-    "GET",
-    permission="artifact:view",
-    resource=load_project,
-    query=PageQuery,
-    summary="The artifact's aliases ('latest' is given separately)",
-)
-def list_aliases(team: str, project: str, name: str, resource: Project, query: PageQuery):
-    collection = _collection(resource, name)
-    stmt = service.aliases_query(collection)
-    page = paginate(stmt, ArtifactAlias.id, cursor=query.cursor, limit=query.limit)
-    latest = service.latest_numbers([collection.id]).get(collection.id)
-    body = page_response(page, lambda a: {"alias": a.alias, "version": a.version.label})
-    body["latest"] = None if latest is None else f"v{latest}"
-    return body
-
-
-@endpoint(
-    api,
-    f"{BASE}/<name>/aliases/<alias>",
-    "GET",
-    permission="artifact:view",
-    resource=load_project,
-    summary="The version an alias names",
-)
-def get_alias(team: str, project: str, name: str, alias: str, resource: Project):
-    return service.get_alias(_collection(resource, name), alias)
-
-
-@endpoint(
-    api,
-    f"{BASE}/<name>/aliases/<alias>",
-    "PUT",
-    permission="artifact:write",
-    resource=load_project,
-    body=SetAlias,
-    summary="Set or move an alias to a committed version",
-)
-def set_alias(team: str, project: str, name: str, alias: str, resource: Project, body: SetAlias):
-    collection = _collection(resource, name)
-    return service.set_alias(current_user, collection, alias, body.version, replace=body.replace)
-
-
-@endpoint(
-    api,
-    f"{BASE}/<name>/aliases/<alias>",
-    "DELETE",
-    permission="artifact:write",
-    resource=load_project,
-    status=204,
-    summary="Remove an alias",
-)
-def delete_alias(team: str, project: str, name: str, alias: str, resource: Project):
-    service.delete_alias(_collection(resource, name), alias)
-    return "", 204

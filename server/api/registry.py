@@ -9,12 +9,11 @@ from typing import Any
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
-from ..models import Membership, ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel, Team
+from ..models import ModelAlias, ModelVersion, RegisteredModel, Team
 from ..services import registry as service
 from ..services import teams as team_service
 from . import api
 from .artifacts import download_page
-from .members import member_dict
 from .pagination import PageQuery, page_response, paginate
 from .routing import endpoint
 from .serializers import iso
@@ -43,14 +42,6 @@ class LinkVersion(BaseModel):
 class SetModelAlias(BaseModel):
     version: str = Field(min_length=1, max_length=64, description="v2, latest or an alias")
     replace: bool = Field(default=True, description="false: refuse if on another version")
-
-
-class AddProtectedAlias(BaseModel):
-    alias: str = Field(min_length=1, max_length=64)
-
-
-class AddRegistryAdmin(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
 
 
 def load_team(team: str) -> Team:
@@ -341,106 +332,4 @@ def set_model_alias(team: str, model: str, alias: str, resource: Team, body: Set
 )
 def delete_model_alias(team: str, model: str, alias: str, resource: Team):
     service.delete_alias(current_user, _model(resource, model), alias)
-    return "", 204
-
-
-# --- protected aliases ---------------------------------------------------------------------
-
-
-def protected_dict(row: ProtectedAlias) -> dict[str, Any]:
-    return {
-        "alias": row.alias,
-        "created_by": _user(row.created_by),
-        "created_at": iso(row.created_at),
-    }
-
-
-@endpoint(
-    api,
-    f"{BASE}/protected-aliases",
-    "GET",
-    permission="registry:view",
-    resource=load_team,
-    query=PageQuery,
-    summary="Aliases only registry admins may set or remove",
-)
-def list_protected_aliases(team: str, resource: Team, query: PageQuery):
-    page = paginate(
-        service.protected_query(resource), ProtectedAlias.id, cursor=query.cursor, limit=query.limit
-    )
-    return page_response(page, protected_dict)
-
-
-@endpoint(
-    api,
-    f"{BASE}/protected-aliases",
-    "POST",
-    permission="registry:manage_protected_aliases",
-    resource=load_team,
-    body=AddProtectedAlias,
-    status=201,
-    summary="Protect an alias name (registry admins)",
-)
-def add_protected_alias(team: str, resource: Team, body: AddProtectedAlias):
-    return protected_dict(service.add_protected(current_user, resource, body.alias)), 201
-
-
-@endpoint(
-    api,
-    f"{BASE}/protected-aliases/<alias>",
-    "DELETE",
-    permission="registry:manage_protected_aliases",
-    resource=load_team,
-    status=204,
-    summary="Stop protecting an alias name (registry admins)",
-)
-def remove_protected_alias(team: str, alias: str, resource: Team):
-    service.remove_protected(resource, alias)
-    return "", 204
-
-
-# --- registry admins -----------------------------------------------------------------------
-
-
-@endpoint(
-    api,
-    f"{BASE}/admins",
-    "GET",
-    permission="registry:view",
-    resource=load_team,
-    query=PageQuery,
-    summary="Members holding the registry-admin flag",
-)
-def list_registry_admins(team: str, resource: Team, query: PageQuery):
-    page = paginate(
-        service.admins_query(resource), Membership.id, cursor=query.cursor, limit=query.limit
-    )
-    return page_response(page, member_dict)
-
-
-@endpoint(
-    api,
-    f"{BASE}/admins",
-    "POST",
-    permission="registry:manage_admins",
-    resource=load_team,
-    body=AddRegistryAdmin,
-    status=201,
-    summary="Make a member registry admin (team admins and registry admins)",
-)
-def add_registry_admin(team: str, resource: Team, body: AddRegistryAdmin):
-    return member_dict(service.set_registry_admin(resource, body.username, True)), 201
-
-
-@endpoint(
-    api,
-    f"{BASE}/admins/<username>",
-    "DELETE",
-    permission="registry:manage_admins",
-    resource=load_team,
-    status=204,
-    summary="Take a member's registry-admin flag away",
-)
-def remove_registry_admin(team: str, username: str, resource: Team):
-    service.set_registry_admin(resource, username, False)
     return "", 204

@@ -18,8 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..auth import authorize
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Membership, ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel, Team
-from . import artifacts, audit, memberships
+from ..models import ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel, Team
+from . import artifacts, audit
 from .artifacts import LATEST, NAME_RE, VERSION_RE, validate_alias
 from .projects import load_project
 
@@ -406,81 +406,3 @@ def protected_set(team_id: int, aliases: list[str]) -> set[str]:
             )
         )
     )
-
-
-# --- protected aliases ---------------------------------------------------------------------
-
-
-def protected_query(team: Team):
-    return (
-        select(ProtectedAlias)
-        .where(ProtectedAlias.team_id == team.id)
-        .options(selectinload(ProtectedAlias.created_by))
-    )
-
-
-def add_protected(actor, team: Team, alias: str) -> ProtectedAlias:
-    """Put an alias name on the team's protected list. Raises ValidationFailed for a bad
-    alias, Conflict ``protected_alias_exists``."""
-    validate_alias(alias)
-    exists = Conflict(f"{alias!r} is protected already.", code="protected_alias_exists")
-    if is_protected(team.id, alias):
-        raise exists
-    row = ProtectedAlias(team_id=team.id, alias=alias, created_by_id=actor.id)
-    db.session.add(row)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise exists from None
-    audit.record(
-        "protected_alias:add", target=row, target_type="protected_alias", target_name=alias
-    )
-    db.session.commit()
-    return row
-
-
-def remove_protected(team: Team, alias: str) -> None:
-    """Take an alias off the protected list (aliases already set stay, unprotected)."""
-    row = db.session.scalar(
-        select(ProtectedAlias).where(
-            ProtectedAlias.team_id == team.id, ProtectedAlias.alias == alias
-        )
-    )
-    if row is None:
-        raise NotFound(f"{alias!r} is not a protected alias.", code="protected_alias_not_found")
-    audit.record(
-        "protected_alias:remove", target=row, target_type="protected_alias", target_name=alias
-    )
-    db.session.delete(row)
-    db.session.commit()
-
-
-# --- registry admins -----------------------------------------------------------------------
-
-
-def admins_query(team: Team):
-    return memberships.members_query(team).where(Membership.registry_admin.is_(True))
-
-
-def set_registry_admin(team: Team, username: str, flag: bool) -> Membership:
-    """Give or take the per-team registry-admin flag. Raises NotFound ``member_not_found``,
-    ValidationFailed ``invalid_member`` (service accounts), NotFound
-    ``registry_admin_not_found`` when removing someone who is not one."""
-    membership = memberships.load_membership(team, username)
-    if flag and membership.user.is_service_account:
-        raise ValidationFailed("Service accounts cannot be registry admins.", code="invalid_member")
-    if not flag and not membership.registry_admin:
-        raise NotFound(
-            f"{membership.user.username} is not a registry admin of {team.slug}.",
-            code="registry_admin_not_found",
-        )
-    if membership.registry_admin != flag:
-        membership.registry_admin = flag
-        audit.record(
-            "registry_admin:add" if flag else "registry_admin:remove",
-            target=membership.user,
-            team_id=team.id,
-        )
-        db.session.commit()
-    return membership
