@@ -1,9 +1,9 @@
-"""Artifacts: collections in a project, versions (create → upload → commit), metadata, aliases.
+"""Artifacts: collections in a project, and finding their versions, files and aliases.
 
-Versions are numbered v0, v1, … from a counter on the collection, bumped under a row lock, so
-concurrent writers never get the same number and numbers are never reused. ``latest`` is not
-stored: it is always the highest-numbered committed version. File bytes go straight between the
-client and the team's bucket (:mod:`.artifact_files`); the server only signs URLs and checks.
+Creating, committing and deleting versions is in :mod:`.artifact_versions`, the alias API in
+:mod:`.artifact_aliases`, the bucket side (content-addressed objects, manifests, clean-up) in
+:mod:`.artifact_files`. ``latest`` is not stored: it is always the highest-numbered committed
+version. File bytes go straight between the client and the team's bucket.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from server.extensions import db
-from server.models import ArtifactFile, ArtifactVersion, AuditEvent
+from server.models import ArtifactFile, ArtifactVersion, AuditEvent, User
 from server.services import files
 from server.services.artifact_files import object_key
 from tests.artifact_support import (
@@ -407,3 +407,15 @@ def test_lists_cost_the_same_number_of_queries_whatever_their_length(lab):
     downloads = lab.bob.call("GET", "/mnist/versions/v0/download?limit=1")
     assert downloads.json["next_cursor"] is not None and len(downloads.json["items"]) == 1
     assert files_few[1] == 2
+
+
+def test_outsiders_view_artifacts_of_public_projects_but_cannot_download_or_write(app, client, lab):
+    bob = db.session.query(User).filter_by(username="bob").one()
+    make_artifact_project(lab.team, bob, name="open", visibility="public")
+    public = ArtifactClient(app, client, lab.keys["bob"], project="open")
+    public.create("mnist")
+    public.log("mnist", {"w.bin": WEIGHTS})
+    outsider = ArtifactClient(app, client, lab.keys["eve"], project="open")
+    assert outsider.call("GET", "/mnist/versions/latest").json["version"] == "v0"
+    assert _code(outsider.call("GET", "/mnist/versions/v0/download")) == (403, "permission_denied")
+    assert _code(outsider.create("mine")) == (403, "permission_denied")
