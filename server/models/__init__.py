@@ -11,6 +11,7 @@ from .role import CustomRole
 from .setting import InstanceSetting
 from .team import Team
 from .user import User
+from .user_invite import UserInvite
 
 __all__ = [
     "ApiKey",
@@ -30,4 +31,5 @@ __all__ = [
     "Team",
     "TeamInvitation",
     "User",
+    "UserInvite",
 ]

@@ -1,7 +1,7 @@
 """artifacts and model registry
 
 Revision ID: 099cdad82cbc
-Revises: 5d83e28c4d64
+Revises: 8d3c61f0a2b4
 Create Date: 2026-12-01 06:35:32.806709
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "099cdad82cbc"
-down_revision = "5d83e28c4d64"
+down_revision = "8d3c61f0a2b4"
 branch_labels = None
 depends_on = None
 
