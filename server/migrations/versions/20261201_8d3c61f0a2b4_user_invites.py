@@ -1,7 +1,7 @@
 """user invites
 
 Revision ID: 8d3c61f0a2b4
-Revises: 5017f2f1b03d
+Revises: 5d83e28c4d64
 Create Date: 2026-12-01 07:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "8d3c61f0a2b4"
-down_revision = "5017f2f1b03d"
+down_revision = "5d83e28c4d64"
 branch_labels = None
 depends_on = None
 
