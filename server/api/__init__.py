@@ -9,10 +9,14 @@ def init_app(app: Flask) -> None:
     from ..extensions import csrf
     from . import (  # noqa: F401  (register routes)
         api_keys,
+        artifact_aliases,
+        artifacts,
         license,
         members,
         openapi,
         projects,
+        registry,
+        registry_admins,
         reports,
         roles,
         runs,
