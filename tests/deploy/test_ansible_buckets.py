@@ -106,9 +106,8 @@ def test_s3_buckets_per_team_idempotent_and_honest_in_check_mode(
     tmp_path, prefix, s3_vars, s3_client
 ):
     teams = [{"name": "vision", "storage": "internal"}, {"name": "nlp"}]
-    first = assert_succeeded(
-        run_playbook("buckets.yml", tmp_path, bucket_vars(tmp_path, prefix, teams, **s3_vars))
-    )
+    variables = bucket_vars(tmp_path, prefix, teams, **s3_vars)
+    first = assert_succeeded(run_playbook("buckets.yml", tmp_path, variables))
     assert PROVISION in first.changed
     assert s3_buckets(s3_client, prefix) == {
         f"{prefix}-nlp": "Enabled",
@@ -116,11 +115,23 @@ def test_s3_buckets_per_team_idempotent_and_honest_in_check_mode(
     }
     assert S3_SECRET not in first.log and S3_SECRET not in json.dumps(first.output)
 
-    again = assert_succeeded(
-        run_playbook("buckets.yml", tmp_path, bucket_vars(tmp_path, prefix, teams, **s3_vars))
-    )
+    again = assert_succeeded(run_playbook("buckets.yml", tmp_path, variables))
     assert again.stats["changed"] == 0, again.changed
     assert again.result(PROVISION)["status"] == "skipped"
+
+    # Not only "create if missing": a setting drifted by hand is put back.
+    s3_client.put_bucket_versioning(
+        Bucket=f"{prefix}-nlp", VersioningConfiguration={"Status": "Suspended"}
+    )
+    repaired = assert_succeeded(run_playbook("buckets.yml", tmp_path, variables))
+    assert repaired.changed == [PROVISION]
+    assert repaired.result("Show the team buckets")["msg"][1] == {
+        "team": "nlp",
+        "bucket": f"{prefix}-nlp",
+        "status": "updated",
+        "changes": ["enable versioning"],
+    }
+    assert s3_buckets(s3_client, prefix)[f"{prefix}-nlp"] == "Enabled"
 
     more = [*teams, {"name": "speech"}]
     check = assert_succeeded(
@@ -131,25 +142,8 @@ def test_s3_buckets_per_team_idempotent_and_honest_in_check_mode(
     assert check.changed == [CHECK]
     assert f"{prefix}-speech" not in s3_buckets(s3_client, prefix)
 
-    unchanged_check = assert_succeeded(
-        run_playbook(
-            "buckets.yml", tmp_path, bucket_vars(tmp_path, prefix, teams, **s3_vars), check=True
-        )
-    )
+    unchanged_check = assert_succeeded(run_playbook("buckets.yml", tmp_path, variables, check=True))
     assert unchanged_check.stats["changed"] == 0
-
-
-def test_a_changed_bucket_is_repaired(tmp_path, prefix, s3_vars, s3_client):
-    """Provisioning is not only "create if missing": settings drifted by hand are put back."""
-    teams = [{"name": "vision"}]
-    variables = bucket_vars(tmp_path, prefix, teams, **s3_vars)
-    assert_succeeded(run_playbook("buckets.yml", tmp_path, variables))
-    bucket = f"{prefix}-vision"
-    s3_client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-
-    repaired = assert_succeeded(run_playbook("buckets.yml", tmp_path, variables))
-    assert PROVISION in repaired.changed
-    assert s3_buckets(s3_client, prefix) == {bucket: "Enabled"}
 
 
 def test_gcs_buckets_per_team_and_check_mode_changes_nothing(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -28,6 +29,10 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super().__init__()
         self._tasks: list[dict] = []
+        self._started = time.monotonic()
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._started = time.monotonic()
 
     def _record(self, result, status: str) -> None:
         data = dict(result._result)
@@ -41,6 +46,7 @@ class CallbackModule(CallbackBase):
             {
                 "task": name,
                 "host": result._host.get_name(),
+                "seconds": round(time.monotonic() - self._started, 2),
                 "result": json.loads(json.dumps(data, default=str)),
             }
         )
