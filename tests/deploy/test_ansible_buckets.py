@@ -200,3 +200,23 @@ def test_a_team_on_another_storage_is_refused_before_anything_runs(tmp_path, pre
     failed = [(name, r) for name, r in run.results() if r.get("failed")]
     assert len(failed) == 1
     assert "value of storage must be one of: internal, got: byob" in failed[0][1]["msg"]
+
+
+def test_example_inventory_loads_with_its_group_vars(tmp_path):
+    """The example an operator copies parses, and gives the site playbook what it needs."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ansible.cli.inventory", "--list"],
+        cwd=ANSIBLE_DIR,
+        env={"ANSIBLE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    inventory = json.loads(proc.stdout)
+    host = "outpost-1.example.internal"
+    assert inventory["outpost"]["hosts"] == [host] and inventory["minio"]["hosts"] == [host]
+    hostvars = inventory["_meta"]["hostvars"][host]
+    assert hostvars["outpost_teams"] == [{"name": "vision", "storage": "internal"}, {"name": "nlp"}]
+    assert hostvars["outpost_storage_provider"] == "minio"
+    assert hostvars["outpost_install_minio"] is True
