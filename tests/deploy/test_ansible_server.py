@@ -1,6 +1,7 @@
-"""The outpost_server role, run for real with ansible-playbook, installs Outpost into a temporary
-prefix: a virtualenv with the package, the config file, migrations, the first admin and the
-systemd unit (the service manager step switched off, as on a machine without systemd)."""
+"""site.yml, run for real with ansible-playbook, installs Outpost into a temporary prefix: a
+virtualenv with the package, the config file, migrations, the first admin and the systemd unit
+(the service manager step switched off, as on a machine without systemd), then one bucket per
+team on the S3 API server through the installed `outpost` and the config file it wrote."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 
 from server.config import load_settings
@@ -80,6 +82,33 @@ def outpost(root: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture
+def s3_storage(s3_server):
+    """Server settings for the S3 API server, under a bucket prefix of this test's own."""
+    return {
+        "outpost_storage_provider": "s3",
+        "outpost_storage_endpoint": s3_server.endpoint,
+        "outpost_storage_access_key": s3_server.access_key,
+        "outpost_storage_secret_key": s3_server.secret_key,
+        "outpost_storage_bucket_prefix": f"site{os.getpid()}",
+        "outpost_teams": [{"name": "vision"}],
+    }
+
+
+def bucket_exists(s3_server, bucket: str) -> bool:
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        region_name=s3_server.region,
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+    )
+    try:
+        return bucket in [b["Name"] for b in client.list_buckets()["Buckets"]]
+    finally:
+        client.close()
+
+
 def unit(root: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str
@@ -87,19 +116,23 @@ def unit(root: Path) -> configparser.ConfigParser:
     return parser
 
 
-def test_server_role_installs_configures_migrates_and_is_idempotent(tmp_path, outpost_wheel):
+def test_site_installs_configures_migrates_provisions_and_is_idempotent(
+    tmp_path, outpost_wheel, s3_server, s3_storage
+):
     root = tmp_path / "root"
-    variables = server_vars(root, outpost_wheel)
-    first = assert_succeeded(run_playbook("server.yml", tmp_path, variables))
+    variables = server_vars(root, outpost_wheel, **s3_storage)
+    first = assert_succeeded(run_playbook("site.yml", tmp_path, variables))
     for task in (
         "Create the virtualenv",
         "Install Outpost 0.1.0",
         "Upgrade the database schema (outpost db upgrade)",
         "Create the first admin (outpost users create --password-stdin --system-admin)",
         "Write the systemd unit",
+        "Provision the team buckets (outpost storage provision)",
     ):
         assert task in first.changed
     assert first.result("Enable and start the service")["status"] == "skipped"
+    assert bucket_exists(s3_server, f"{s3_storage['outpost_storage_bucket_prefix']}-vision")
     for secret in (SECRET_KEY, ADMIN_PASSWORD):
         assert secret not in first.log and secret not in json.dumps(first.output)
 
@@ -145,24 +178,22 @@ def test_server_role_installs_configures_migrates_and_is_idempotent(tmp_path, ou
     env_file = (root / "etc/outpost/outpost.env").read_text()
     assert f"OUTPOST_CONFIG_FILE={config}" in env_file
 
-    again = assert_succeeded(run_playbook("server.yml", tmp_path, variables))
+    again = assert_succeeded(run_playbook("site.yml", tmp_path, variables))
     assert again.stats["changed"] == 0, again.changed
 
     before = (root / "etc/systemd/system/outpost.service").read_text()
-    check = assert_succeeded(
-        run_playbook(
-            "server.yml", tmp_path, server_vars(root, outpost_wheel, outpost_workers=5), check=True
-        )
-    )
+    more_workers = server_vars(root, outpost_wheel, **s3_storage, outpost_workers=5)
+    check = assert_succeeded(run_playbook("site.yml", tmp_path, more_workers, check=True))
     assert check.changed == ["Write the systemd unit"]
     assert (root / "etc/systemd/system/outpost.service").read_text() == before
 
 
-def test_check_mode_on_a_fresh_host_reports_everything_and_writes_nothing(tmp_path, outpost_wheel):
+def test_check_mode_on_a_fresh_host_reports_everything_and_writes_nothing(
+    tmp_path, outpost_wheel, s3_storage
+):
     root = tmp_path / "fresh"
-    run = assert_succeeded(
-        run_playbook("server.yml", tmp_path, server_vars(root, outpost_wheel), check=True)
-    )
+    variables = server_vars(root, outpost_wheel, **s3_storage)
+    run = assert_succeeded(run_playbook("site.yml", tmp_path, variables, check=True))
     for task in (
         "Create the install directory",
         "Create the virtualenv",
@@ -170,6 +201,7 @@ def test_check_mode_on_a_fresh_host_reports_everything_and_writes_nothing(tmp_pa
         "In check mode, report that a new install would migrate the database",
         "In check mode, report that a new install would create the first admin",
         "Write the systemd unit",
+        "In check mode, report that a new install would provision the team buckets",
     ):
         assert task in run.changed
     assert not root.exists()
