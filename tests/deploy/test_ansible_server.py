@@ -49,7 +49,7 @@ def server_vars(root: Path, wheel: Path, **overrides) -> dict:
     and pip installs only the wheel. Operators keep the defaults (a normal pip install)."""
     return {
         "outpost_prefix": str(root),
-        "outpost_package": str(wheel),
+        "outpost_package_src": str(wheel),
         "outpost_pip_args": ["--no-deps", "--no-index"],
         "outpost_venv_system_site_packages": True,
         "outpost_python": sys.executable,
@@ -123,6 +123,7 @@ def test_site_installs_configures_migrates_provisions_and_is_idempotent(
     variables = server_vars(root, outpost_wheel, **s3_storage)
     first = assert_succeeded(run_playbook("site.yml", tmp_path, variables))
     for task in (
+        "Copy the Outpost package to the host",
         "Create the virtualenv",
         "Install Outpost 0.1.0",
         "Upgrade the database schema (outpost db upgrade)",
