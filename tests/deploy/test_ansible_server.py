@@ -116,27 +116,8 @@ def unit(root: Path) -> configparser.ConfigParser:
     return parser
 
 
-def test_site_installs_configures_migrates_provisions_and_is_idempotent(
-    tmp_path, outpost_wheel, s3_server, s3_storage
-):
-    root = tmp_path / "root"
-    variables = server_vars(root, outpost_wheel, **s3_storage)
-    first = assert_succeeded(run_playbook("site.yml", tmp_path, variables))
-    for task in (
-        "Copy the Outpost package to the host",
-        "Create the virtualenv",
-        "Install Outpost 0.1.0",
-        "Upgrade the database schema (outpost db upgrade)",
-        "Create the first admin (outpost users create --password-stdin --system-admin)",
-        "Write the systemd unit",
-        "Provision the team buckets (outpost storage provision)",
-    ):
-        assert task in first.changed
-    assert first.result("Enable and start the service")["status"] == "skipped"
-    assert bucket_exists(s3_server, f"{s3_storage['outpost_storage_bucket_prefix']}-vision")
-    for secret in (SECRET_KEY, ADMIN_PASSWORD):
-        assert secret not in first.log and secret not in json.dumps(first.output)
-
+def assert_installed(root: Path, variables: dict) -> None:
+    """What a user of the host sees after the role: package, config, schema, admin, unit."""
     # The package is the venv's own copy, not the checkout or the system's.
     venv_python = root / "opt/outpost/venv/bin/python"
     where = subprocess.run(
@@ -178,6 +159,30 @@ def test_site_installs_configures_migrates_provisions_and_is_idempotent(
     assert service["NoNewPrivileges"] == "true" and service["ProtectSystem"] == "strict"
     env_file = (root / "etc/outpost/outpost.env").read_text()
     assert f"OUTPOST_CONFIG_FILE={config}" in env_file
+
+
+def test_site_installs_configures_migrates_provisions_and_is_idempotent(
+    tmp_path, outpost_wheel, s3_server, s3_storage
+):
+    root = tmp_path / "root"
+    variables = server_vars(root, outpost_wheel, **s3_storage)
+    first = assert_succeeded(run_playbook("site.yml", tmp_path, variables))
+    for task in (
+        "Copy the Outpost package to the host",
+        "Create the virtualenv",
+        "Install Outpost 0.1.0",
+        "Upgrade the database schema (outpost db upgrade)",
+        "Create the first admin (outpost users create --password-stdin --system-admin)",
+        "Write the systemd unit",
+        "Provision the team buckets (outpost storage provision)",
+    ):
+        assert task in first.changed
+    assert first.result("Enable and start the service")["status"] == "skipped"
+    assert bucket_exists(s3_server, f"{s3_storage['outpost_storage_bucket_prefix']}-vision")
+    for secret in (SECRET_KEY, ADMIN_PASSWORD):
+        assert secret not in first.log and secret not in json.dumps(first.output)
+
+    assert_installed(root, variables)
 
     again = assert_succeeded(run_playbook("site.yml", tmp_path, variables))
     assert again.stats["changed"] == 0, again.changed
