@@ -36,9 +36,7 @@ def purge_teams(dry_run: bool, as_json: bool) -> None:
     lines = [f"purged team {slug}" for slug in report.purged]
     _print({"purged": report.purged, "failed": report.failed}, as_json, lines)
     for slug, reason in report.failed.items():
-        click.echo(
-            f"Error: team {slug} was kept, its storage could not be purged: {reason}", err=True
-        )
+        click.echo(f"Error: team {slug} was kept for the next run: {reason}", err=True)
     if report.failed:
         sys.exit(1)
 

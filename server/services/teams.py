@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -9,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .. import clock
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -18,6 +19,7 @@ from ..models import Membership, Team, User
 from . import audit, team_storage
 from .licensing import current_status
 
+log = logging.getLogger(__name__)
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 PROFILE_FIELDS = ("display_name", "intro", "profile_visibility", "links", "showcase")
 
@@ -196,30 +198,41 @@ def purge_teams() -> PurgeReport:
     """Purge every team whose retention ended: its internal bucket is emptied and removed (a
     team's own bucket is never touched), then the team and its data are deleted.
 
-    A team whose storage cannot be purged is kept, with a failed ``team:purge`` audit event,
-    so the next run tries again; the other teams go on.
+    A team that cannot be purged is kept, with a failed ``team:purge`` audit event, so the next
+    run tries again; the other teams go on.
     """
-    from ..storage import StorageError
-
     report = PurgeReport()
     for team in due_for_purge():
-        slug, team_id, bucket, kind = team.slug, team.id, team.bucket, team.storage_kind
-        try:
-            removed = team_storage.purge_team_storage(team)
-        except StorageError as exc:
-            db.session.rollback()
-            report.failed[slug] = exc.message
-            details = {"bucket": bucket, "error": exc.code, "reason": exc.message}
-            audit.record_now(
-                "team:purge", target=team, team_id=team_id, result="failure", details=details
-            )
-            continue
+        slug = team.slug
+        problem = _purge_team(team)
+        if problem is None:
+            report.purged.append(slug)
+        else:
+            report.failed[slug] = problem
+    return report
+
+
+def _purge_team(team: Team) -> str | None:
+    """Purge one team; return None, or why it was kept."""
+    from ..storage import StorageError
+
+    team_id, bucket, kind = team.id, team.bucket, team.storage_kind
+    try:
+        removed = team_storage.purge_team_storage(team)
         details = {"storage": kind, "bucket": bucket, "bucket_removed": removed}
         audit.record("team:purge", target=team, team_id=team_id, details=details)
         db.session.delete(team)
         db.session.commit()
-        report.purged.append(slug)
-    return report
+        return None
+    except StorageError as exc:
+        code, reason = exc.code, f"its storage could not be purged: {exc.message}"
+    except SQLAlchemyError as exc:
+        code, reason = "database_error", f"its data could not be deleted: {exc.__class__.__name__}"
+        log.error("purging team %s failed: %s", team_id, exc)
+    db.session.rollback()
+    details = {"bucket": bucket, "error": code, "reason": reason}
+    audit.record_now("team:purge", target=team, team_id=team_id, result="failure", details=details)
+    return reason
 
 
 def purge_expired_teams() -> list[str]:

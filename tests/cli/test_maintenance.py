@@ -160,7 +160,9 @@ def test_storage_down_keeps_the_team_and_fails_the_command(s3_app, s3_server, ma
     with down.app_context():
         result = purge(down)
     assert result.exit_code == 1
-    assert f"Error: team {name} was kept, its storage could not be purged" in result.stderr
+    assert f"Error: team {name} was kept for the next run: its storage could not be purged: " in (
+        result.stderr
+    )
     assert closed in result.stderr
     db.session.expire_all()
     assert db.session.scalar(db.select(Team.state).where(Team.slug == name)) == "deleted"
