@@ -44,7 +44,9 @@ def instance_storage_name() -> str:
     settings = current_app.config["OUTPOST"]
     if settings.storage_provider == "filesystem":
         return "filesystem storage"
-    where = instance_provider().settings.effective_endpoint
+    from .storage_settings import instance_storage_settings
+
+    where = instance_storage_settings().effective_endpoint
     return f"{settings.storage_provider} storage at {where}"
 
 
