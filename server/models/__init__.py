@@ -9,6 +9,7 @@ from .role import CustomRole
 from .setting import InstanceSetting
 from .team import Team
 from .user import User
+from .user_invite import UserInvite
 
 __all__ = [
     "ApiKey",
@@ -20,4 +21,5 @@ __all__ = [
     "Team",
     "TeamInvitation",
     "User",
+    "UserInvite",
 ]
