@@ -35,7 +35,7 @@ def endpoint_allowlist() -> list[str]:
 def endpoint_refused(exc) -> Forbidden:
     return Forbidden(
         f"{exc.message} No request was sent to it.",
-        code="storage_endpoint_not_allowed",
+        code="endpoint_not_allowed",
     )
 
 
@@ -67,7 +67,7 @@ def _check_spec(spec: dict[str, Any]) -> dict[str, str] | None:
 def prove_team_bucket(slug: str, spec: dict[str, Any]) -> Placement:
     """Check license, allowlist, then probe the bucket; return where the team will live.
 
-    Raises Forbidden (``license_required``, ``storage_endpoint_not_allowed``), ValidationFailed
+    Raises Forbidden (``license_required``, ``endpoint_not_allowed``), ValidationFailed
     (bad description, or ``bucket_verification_failed`` with the storage error's code as
     ``reason``), ServiceUnavailable (``storage_unavailable``: the endpoint did not answer).
     """

@@ -79,7 +79,7 @@ def _check_endpoint_allowed(team: Team) -> None:
         raise Forbidden(
             f"Team {team.slug!r} keeps its files in its own bucket, whose endpoint is not "
             f"allowed: {exc.message} No request was sent to it.",
-            code="storage_endpoint_not_allowed",
+            code="endpoint_not_allowed",
         ) from None
 
 

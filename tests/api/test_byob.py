@@ -242,7 +242,7 @@ def test_an_endpoint_removed_from_the_allowlist_gets_no_more_requests(s3_team):
     ):
         with pytest.raises(Forbidden) as refused:
             call()
-        assert refused.value.code == "storage_endpoint_not_allowed"
+        assert refused.value.code == "endpoint_not_allowed"
         assert "No request was sent" in refused.value.message
     assert len(sent) == 1
 
@@ -344,7 +344,7 @@ def test_an_endpoint_off_the_allowlist_receives_no_request(byob_app, s3_server, 
     response = create(byob_app.test_client(), byob_app.admin_key, slug, spec)
     assert response.status_code == 403
     error = response.json["error"]
-    assert error["code"] == "storage_endpoint_not_allowed"
+    assert error["code"] == "endpoint_not_allowed"
     assert endpoint in error["message"] and "No request was sent" in error["message"]
     assert accepted == []
     assert_no_team(slug)
