@@ -12,7 +12,7 @@ the two upload paths for a few rounds after a warm-up, in one run:
 Prints the median of each and the throughput ratio presigned / direct, i.e. direct time over
 presigned time (1.0 = as fast as the storage client; target >= 0.95).
 
-    python bench/upload_presigned.py [--size-mib 64] [--rounds 5]
+    python bench/upload_presigned.py [--size-mib 64] [--rounds 9]
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def run(size_mib: int, rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     run(args.size_mib, args.rounds)
 
