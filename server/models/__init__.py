@@ -5,8 +5,11 @@ from .audit import AuditEvent
 from .invitation import TeamInvitation
 from .membership import Membership
 from .project import Project
+from .report import Report, ReportComment, ReportFollow
 from .role import CustomRole
+from .run import Run, RunFile, RunHistoryRow
 from .setting import InstanceSetting
+from .sweep import Sweep
 from .team import Team
 from .user import User
 from .user_invite import UserInvite
@@ -18,6 +21,13 @@ __all__ = [
     "InstanceSetting",
     "Membership",
     "Project",
+    "Report",
+    "ReportComment",
+    "ReportFollow",
+    "Run",
+    "RunFile",
+    "RunHistoryRow",
+    "Sweep",
     "Team",
     "TeamInvitation",
     "User",
