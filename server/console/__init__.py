@@ -6,7 +6,7 @@ bp = Blueprint("console", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import api_keys, auth, home  # noqa: F401  (register routes)
+    from . import admin_activity, admin_audit, api_keys, auth, home  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
 

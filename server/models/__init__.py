@@ -1,5 +1,6 @@
 """Database models, one module per domain noun."""
 
+from .activity import ActivityDaily, ActivityDayTotal, ActivityMonthly, TeamStorageUsage
 from .api_key import ApiKey
 from .audit import AuditEvent
 from .invitation import TeamInvitation
@@ -10,6 +11,9 @@ from .team import Team
 from .user import User
 
 __all__ = [
+    "ActivityDaily",
+    "ActivityDayTotal",
+    "ActivityMonthly",
     "ApiKey",
     "AuditEvent",
     "CustomRole",
@@ -17,5 +21,6 @@ __all__ = [
     "Membership",
     "Team",
     "TeamInvitation",
+    "TeamStorageUsage",
     "User",
 ]
