@@ -102,6 +102,11 @@ def _y_axis(box: Box, ticks: list[float]) -> list[str]:
     return parts
 
 
+def _empty_note(box: Box, text: str) -> str:
+    x, y = box.left + box.plot_width / 2, box.top + box.plot_height / 2
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" fill="{MUTED}">{_e(text)}</text>'
+
+
 def _day_label(day: date, span_days: int) -> str:
     return f"{day:%b} {day.year}" if span_days > 400 else f"{day:%b} {day.day}"
 
@@ -127,6 +132,7 @@ def line_chart(
     title: str,
     noun: str,
     testid: str,
+    empty: str = "Nothing in this period",
     width: int = 760,
     height: int = 240,
 ) -> Markup:
@@ -138,8 +144,12 @@ def line_chart(
     n = len(points)
     xs = [box.left + (i / (n - 1) if n > 1 else 0.5) * box.plot_width for i in range(n)]
     ys = [box.base - v / ticks[-1] * box.plot_height for v in values]
-    desc = f"{n} points from {points[0][0]} to {points[-1][0]}; peak {_num(peak)} {noun}."
-    parts = _open(box, testid, title, desc if n else "No data.") + _y_axis(box, ticks)
+    desc = (
+        f"{n} points from {points[0][0]} to {points[-1][0]}; peak {_num(peak)} {noun}."
+        if n
+        else empty
+    )
+    parts = _open(box, testid, title, desc) + _y_axis(box, ticks)
     if n:
         line = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
         parts.append(
@@ -156,6 +166,8 @@ def line_chart(
             f'data-value="{_e(_num(value))}"><title>{_e(f"{day}: {_num(value)} {noun}")}</title>'
             "</circle>"
         )
+    if not peak:
+        parts.append(_empty_note(box, empty))
     parts += _x_labels(box, [d for d, _ in points], xs)
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -167,6 +179,7 @@ def column_chart(
     title: str,
     noun: str,
     testid: str,
+    empty: str = "Nothing in this period",
     width: int = 760,
     height: int = 220,
 ) -> Markup:
@@ -191,6 +204,8 @@ def column_chart(
             f'data-value="{_e(_num(value))}"><title>{_e(f"{day}: {_num(value)} {noun}")}</title>'
             "</rect>"
         )
+    if not total:
+        parts.append(_empty_note(box, empty))
     parts += _x_labels(box, [d for d, _ in points], xs)
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -246,7 +261,8 @@ def meter(used: int, limit: int | None, *, title: str, testid: str, width: int =
         text = f"{used:,} of {limit:,} seats used ({share:.0%})"
         fill_w = min(share, 1) * width
     else:
-        level, text, fill_w = "ok", f"{used:,} seats used; no seat limit (free edition)", 0
+        seats = "seat" if used == 1 else "seats"
+        level, text, fill_w = "ok", f"{used:,} {seats} used; no seat limit (free edition)", 0
     parts = _open(box, testid, title, text)
     parts.append(
         f'<text x="0" y="18" fill="{FG}">{_e(text)}</text>'

@@ -53,9 +53,19 @@ def _charts(d: Dashboard) -> dict[str, str]:
         runs_noun = "runs created in the week from this day"
     return {
         "active": charts.line_chart(
-            active, title=active_title, noun="active users", testid="chart-active-users"
+            active,
+            title=active_title,
+            noun="active users",
+            testid="chart-active-users",
+            empty="No activity in this period",
         ),
-        "runs": charts.column_chart(runs, title=runs_title, noun=runs_noun, testid="chart-runs"),
+        "runs": charts.column_chart(
+            runs,
+            title=runs_title,
+            noun=runs_noun,
+            testid="chart-runs",
+            empty="No runs created in this period",
+        ),
         "states": charts.bar_list(
             _state_items(d), title="Users by state", testid="chart-user-states", empty="No users."
         ),

@@ -165,7 +165,9 @@ def _rows(conditions: list, limit: int) -> list[dict[str, Any]]:
     team_ids = {row["team_id"] for row in rows if row["team_id"] is not None}
     slugs = {}
     if team_ids:
-        slugs = dict(db.session.execute(select(Team.id, Team.slug).where(Team.id.in_(team_ids))))
+        slugs = dict(
+            db.session.execute(select(Team.id, Team.slug).where(Team.id.in_(team_ids))).all()
+        )
     return [_event_dict(row, slugs) for row in rows]
 
 
@@ -204,10 +206,10 @@ def list_events(
     return events, (_cursor_of(events[-1]) if more and events else None)
 
 
-def iter_events(f: AuditFilter, *, batch: int = EXPORT_BATCH) -> Iterator[dict[str, Any]]:
-    """Every matching event, newest first, read ``batch`` rows at a time. The filters are
-    resolved (and refused) on the call, before the first event is read."""
-    return _walk(_conditions(f), batch)
+def iter_events(f: AuditFilter, *, batch: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every matching event, newest first, read ``batch`` rows (default EXPORT_BATCH) at a
+    time. The filters are resolved (and refused) on the call, before the first event is read."""
+    return _walk(_conditions(f), batch or EXPORT_BATCH)
 
 
 def _walk(conditions: list, batch: int) -> Iterator[dict[str, Any]]:
