@@ -59,12 +59,14 @@ def record_activity(
 
     Runs in the caller's transaction (the ORM session, or ``connection`` when given); the
     caller commits. Concurrent calls for the same key are safe on both databases. Raises
-    ValueError for an unknown kind or a count below 1.
+    ValueError for an unknown kind, a count below 1 or a naive ``at``.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown activity kind {kind!r}; expected one of {', '.join(KINDS)}")
     if count < 1:
         raise ValueError("count must be at least 1")
+    if at is not None and at.tzinfo is None:
+        raise ValueError("give 'at' as an aware datetime (UTC)")
     executor = connection if connection is not None else db.session
     dialect = (connection.dialect if connection is not None else db.session.get_bind().dialect).name
     upsert = _dialect_insert(dialect)

@@ -120,6 +120,8 @@ def test_bad_kinds_and_counts_are_programming_errors(app):
         activity.record_activity("page_view", user_id=user.id)
     with pytest.raises(ValueError, match="at least 1"):
         activity.record_activity("login", user_id=user.id, count=0)
+    with pytest.raises(ValueError, match="aware datetime"):
+        activity.record_activity("login", user_id=user.id, at=datetime(2026, 1, 1))
 
 
 def test_api_key_use_marks_the_user_active_once_a_day(client, app):
@@ -239,25 +241,30 @@ def test_an_unknown_period_is_refused(client, admin_key):
 
 def test_most_active_users_match_a_count_of_the_daily_rows(app, frozen):
     """Whole months come from the monthly rollup and the edges from the daily one; for every
-    period the ranking must equal a plain count of daily rows."""
+    period, and with today in the middle, at the end or at the start of a month, the ranking
+    must equal a plain count of daily rows up to today."""
     users = [make_user(password=None) for _ in range(12)]
     by_name = {u.id: u.username for u in users}
     rng = random.Random(11)
     for user in users:
-        for n in rng.sample(range(420), rng.randrange(1, 40)):
+        for n in rng.sample(range(-20, 420), rng.randrange(1, 40)):
             _record("active", user, days_ago=n, commit=False)
     db.session.commit()
     days = [(row.user_id, row.day) for row in db.session.scalars(select(ActivityDaily))]
-    for period in ("30d", "3m", "6m", "12m", "all"):
-        dashboard = build_dashboard(period)
-        start = period_start(period, TODAY, dashboard.earliest)
-        counted = {}
-        for user_id, day in days:
-            if day >= start:
-                counted[user_id] = counted.get(user_id, 0) + 1
-        ranked = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:10]  # ties: by id
-        want = [(by_name[user_id], n) for user_id, n in ranked]
-        assert [(r.name, r.value) for r in dashboard.top_users] == want, period
+    for today in (TODAY, date(2026, 3, 31), date(2026, 4, 1)):
+        app.config["OUTPOST_CLOCK"] = lambda today=today: datetime.combine(
+            today, datetime.min.time(), UTC
+        ).replace(hour=12)
+        for period in ("30d", "3m", "6m", "12m", "all"):
+            dashboard = build_dashboard(period)
+            start = period_start(period, today, dashboard.earliest)
+            counted = {}
+            for user_id, day in days:
+                if start <= day <= today:
+                    counted[user_id] = counted.get(user_id, 0) + 1
+            ranked = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:10]  # ties: id
+            want = [(by_name[user_id], n) for user_id, n in ranked]
+            assert [(r.name, r.value) for r in dashboard.top_users] == want, (today, period)
 
 
 def test_period_arithmetic_clamps_to_the_end_of_short_months():

@@ -97,6 +97,7 @@ def _seed_events(n, *, action="team:update", start=NOW):
                 action=action,
                 actor_name="root",
                 target_name=f"<b>t{i}</b>",
+                details={"note": "<script>alert(1)</script>"},
             )
         )
     db.session.commit()
@@ -108,6 +109,7 @@ def test_the_audit_log_page_filters_and_pages(admin_client):
     page = admin_client.get("/admin/audit-log?action=team:").get_data(as_text=True)
     assert page.count("<code>team:update</code>") == 50
     assert "&lt;b&gt;t0&lt;/b&gt;" in page and "<b>t0</b>" not in page
+    assert "<script>" not in page and "\\u003cscript\\u003e" in page  # details, escaped
     older = re.search(r'href="([^"]+)" rel="next"', page).group(1).replace("&amp;", "&")
     assert "action=team:" in older and "cursor=" in older
     rest = admin_client.get(older).get_data(as_text=True)
