@@ -191,6 +191,8 @@ def load_events(people: dict, n_events: int, rng: random.Random):
             active.add((day, user_id))
             if kind:
                 counted[(kind, day, user_id, team_id or 0)] += 1
+                if team_id:  # the team's own row (user 0), as record_activity keeps it
+                    counted[(kind, day, 0, team_id)] += 1
         name = f"user{user:05d}"
         target = (
             ("team", str(team_id), f"team-{user % len(teams):03d}")

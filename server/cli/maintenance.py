@@ -27,7 +27,7 @@ def maintenance() -> None:
     type=click.IntRange(1, 100_000),
     default=5000,
     show_default=True,
-    help="Rows deleted per transaction.",
+    help="Audit events deleted per transaction (activity rollups go one day at a time).",
 )
 @click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
 @with_appcontext
@@ -47,7 +47,7 @@ def prune(batch_size: int, dry_run: bool) -> None:
         rollups = activity.count_prunable(activity_cutoff)
     else:
         events = audit_log.prune_audit_events(audit_cutoff, batch_size=batch_size)
-        rollups = activity.prune_activity(activity_cutoff, batch_size=batch_size)
+        rollups = activity.prune_activity(activity_cutoff)
         audit.record_now(
             "audit_log:prune",
             target_type="audit_log",

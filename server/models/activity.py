@@ -7,35 +7,47 @@ tables, each an upsert away:
   edges of a period are read from here.
 - ``activity_monthly``: the same per calendar month, with the number of distinct days, so
   "most active" over long periods reads at most one row per user and month.
-- ``activity_day_totals``: one row per (kind, day): distinct (user, team) rows and the count,
-  so a chart over a year reads 365 rows.
+- ``activity_day_totals``: one row per (kind, day): distinct users and the count, so a chart
+  over a year reads 365 rows.
 
-``team_id`` is 0 for activity that belongs to no team (so the unique keys hold on every
-database: NULLs never conflict). Rollups keep plain ids, not foreign keys: they outlive users
-and purged teams until the retention period drops them.
+``team_id`` is 0 for activity that belongs to no team, and activity in a team is also counted
+on a *team row* with ``user_id`` 0, so "most active teams" reads one row per team and month
+(0 instead of NULL keeps the keys unique on every database: NULLs never conflict). Rollups
+keep plain ids, not foreign keys: they outlive users and purged teams until the retention
+period drops them.
+
+The rollups are stored in key order (SQLite ``WITHOUT ROWID``; on PostgreSQL the primary key
+index carries the counters with ``INCLUDE``), so a period is one contiguous range read.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import UTCDateTime
 
 NO_TEAM = 0
+TEAM_ROW = 0  # user_id of the row that counts a whole team
 
 
 class ActivityDaily(db.Model):
     __tablename__ = "activity_daily"
-    # The unique key doubles as the covering index of every dashboard query: kind, then day.
     __table_args__ = (
-        UniqueConstraint("kind", "day", "user_id", "team_id", name="uq_activity_daily_key"),
+        PrimaryKeyConstraint(
+            "kind",
+            "day",
+            "user_id",
+            "team_id",
+            name="pk_activity_daily",
+            postgresql_include=["count"],
+        ),
+        {"sqlite_with_rowid": False},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     day: Mapped[date] = mapped_column(Date)
     user_id: Mapped[int] = mapped_column(Integer)
@@ -46,10 +58,17 @@ class ActivityDaily(db.Model):
 class ActivityMonthly(db.Model):
     __tablename__ = "activity_monthly"
     __table_args__ = (
-        UniqueConstraint("kind", "month", "user_id", "team_id", name="uq_activity_monthly_key"),
+        PrimaryKeyConstraint(
+            "kind",
+            "month",
+            "user_id",
+            "team_id",
+            name="pk_activity_monthly",
+            postgresql_include=["days", "count"],
+        ),
+        {"sqlite_with_rowid": False},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     month: Mapped[date] = mapped_column(Date)  # the first day of the month
     user_id: Mapped[int] = mapped_column(Integer)
@@ -63,7 +82,7 @@ class ActivityDayTotal(db.Model):
 
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    # Distinct (user, team) rows that day: distinct users for kinds without a team.
+    # Distinct (user, team) pairs that day: distinct users for kinds without a team.
     users: Mapped[int] = mapped_column(Integer, default=0)
     count: Mapped[int] = mapped_column(Integer, default=0)
 

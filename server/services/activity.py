@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .. import clock
 from ..extensions import db
 from ..models import ActivityDaily, ActivityDayTotal, ActivityMonthly
-from ..models.activity import NO_TEAM
+from ..models.activity import NO_TEAM, TEAM_ROW
 
 KINDS = ("active", "login", "run_created")
 
@@ -59,38 +59,40 @@ def record_activity(
 
     Runs in the caller's transaction (the ORM session, or ``connection`` when given); the
     caller commits. Concurrent calls for the same key are safe on both databases. Raises
-    ValueError for an unknown kind, a count below 1 or a naive ``at``.
+    ValueError for an unknown kind, a user id or count below 1, or a naive ``at``.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown activity kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if count < 1:
-        raise ValueError("count must be at least 1")
+    if count < 1 or user_id < 1:
+        raise ValueError("user_id and count must be at least 1")
     if at is not None and at.tzinfo is None:
         raise ValueError("give 'at' as an aware datetime (UTC)")
     executor = connection if connection is not None else db.session
     dialect = (connection.dialect if connection is not None else db.session.get_bind().dialect).name
     upsert = _dialect_insert(dialect)
     day = utc_day(at or clock.now())
-    key = {"kind": kind, "day": day, "user_id": user_id, "team_id": team_id or NO_TEAM}
+    team = team_id or NO_TEAM
+    new_row = _count_rows(executor, upsert, (kind, day, user_id, team), count)
+    totals = {"users": int(new_row), "count": count}
+    executor.execute(_increment(upsert, _TOTALS, {"kind": kind, "day": day}, totals))
+    if team != NO_TEAM:
+        _count_rows(executor, upsert, (kind, day, TEAM_ROW, team), count)
 
-    first = (
-        upsert(_DAILY)
-        .values(**key, count=count)
-        .on_conflict_do_nothing(index_elements=["kind", "day", "user_id", "team_id"])
-    )
+
+def _count_rows(executor, upsert, key: tuple, count: int) -> bool:
+    """Add ``count`` to the daily and monthly rows of ``key`` (kind, day, user, team); True
+    when this made the day's row (which counts one more day in the month)."""
+    kind, day, user_id, team_id = key
+    values = {"kind": kind, "day": day, "user_id": user_id, "team_id": team_id}
+    first = upsert(_DAILY).values(**values, count=count).on_conflict_do_nothing()
     # RETURNING says whether this call made the row (rowcount is not reliable for this).
-    new_row = executor.execute(first.returning(_DAILY.c.id)).first() is not None
+    new_row = executor.execute(first.returning(_DAILY.c.kind)).first() is not None
     if not new_row:
-        match = [_DAILY.c[name] == value for name, value in key.items()]
+        match = [_DAILY.c[name] == value for name, value in values.items()]
         executor.execute(update(_DAILY).where(*match).values(count=_DAILY.c.count + count))
-    monthly = {**key, "month": month_start(day)}
-    del monthly["day"]
+    monthly = {"kind": kind, "month": month_start(day), "user_id": user_id, "team_id": team_id}
     executor.execute(_increment(upsert, _MONTHLY, monthly, {"days": int(new_row), "count": count}))
-    executor.execute(
-        _increment(
-            upsert, _TOTALS, {"kind": kind, "day": day}, {"users": int(new_row), "count": count}
-        )
-    )
+    return new_row
 
 
 def _increment(upsert, table, key: dict, amounts: dict):
@@ -123,14 +125,36 @@ def note_sign_in(user, now: datetime) -> None:
 # -- retention and repair -------------------------------------------------------------------
 
 
-def prune_activity(cutoff: date, *, batch_size: int = 5000) -> int:
+def prune_activity(cutoff: date) -> int:
     """Delete rollups of days before ``cutoff`` (monthly rows once their whole month is before
-    it), committing every ``batch_size`` rows. Returns the number of rows deleted."""
-    deleted = delete_in_batches(_DAILY, _DAILY.c.day < cutoff, batch_size)
-    deleted += delete_in_batches(_MONTHLY, _MONTHLY.c.month < month_start(cutoff), batch_size)
+    it), one (kind, day) or (kind, month) slice per transaction, oldest first. Returns the
+    number of rows deleted."""
+    deleted = 0
+    for kind in _stored_kinds():
+        deleted += _delete_slices(_DAILY, _DAILY.c.day, kind, cutoff)
+        deleted += _delete_slices(_MONTHLY, _MONTHLY.c.month, kind, month_start(cutoff))
     result = db.session.execute(delete(_TOTALS).where(_TOTALS.c.day < cutoff))
     db.session.commit()
     return deleted + result.rowcount
+
+
+def _stored_kinds() -> set[str]:
+    """Every kind with rows, also ones this version no longer records (from the small totals
+    table, which has a row for every kind and day in the rollups)."""
+    return set(KINDS) | set(db.session.scalars(select(_TOTALS.c.kind).distinct()))
+
+
+def _delete_slices(table, period, kind: str, cutoff: date) -> int:
+    """Delete the oldest (kind, period) slice until none is older than ``cutoff``; each slice
+    is a primary-key range, at most one row per user and team."""
+    deleted = 0
+    while True:
+        oldest = db.session.scalar(select(func.min(period)).where(table.c.kind == kind))
+        if oldest is None or oldest >= cutoff:
+            return deleted
+        result = db.session.execute(delete(table).where(table.c.kind == kind, period == oldest))
+        db.session.commit()
+        deleted += result.rowcount
 
 
 def count_prunable(cutoff: date) -> int:
@@ -145,22 +169,6 @@ def count_prunable(cutoff: date) -> int:
     return total
 
 
-def delete_in_batches(table, condition, batch_size: int) -> int:
-    """``DELETE ... WHERE condition`` in transactions of at most ``batch_size`` rows (by id),
-    so retention never holds long locks or one huge transaction."""
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    ids = table.c.id
-    total = 0
-    while True:
-        batch = select(ids).where(condition).limit(batch_size).scalar_subquery()
-        done = db.session.execute(delete(table).where(ids.in_(batch))).rowcount
-        db.session.commit()
-        total += done
-        if done < batch_size:
-            return total
-
-
 def rebuild_summaries() -> None:
     """Recompute the monthly rollups and daily totals from ``activity_daily`` (after rows were
     loaded or restored by hand). Incremental recording keeps them equal to this."""
@@ -171,18 +179,14 @@ def rebuild_summaries() -> None:
         month = func.date(_DAILY.c.day, literal("start of month"))
     db.session.execute(delete(_MONTHLY))
     db.session.execute(delete(_TOTALS))
-    per_day = select(_DAILY.c.kind, _DAILY.c.day, func.count(), func.sum(_DAILY.c.count)).group_by(
-        _DAILY.c.kind, _DAILY.c.day
+    per_day = (
+        select(_DAILY.c.kind, _DAILY.c.day, func.count(), func.sum(_DAILY.c.count))
+        .where(_DAILY.c.user_id != TEAM_ROW)
+        .group_by(_DAILY.c.kind, _DAILY.c.day)
     )
     db.session.execute(insert(_TOTALS).from_select(["kind", "day", "users", "count"], per_day))
-    per_month = select(
-        _DAILY.c.kind,
-        month,
-        _DAILY.c.user_id,
-        _DAILY.c.team_id,
-        func.count(),
-        func.sum(_DAILY.c.count),
-    ).group_by(_DAILY.c.kind, month, _DAILY.c.user_id, _DAILY.c.team_id)
+    columns = (_DAILY.c.kind, month, _DAILY.c.user_id, _DAILY.c.team_id)
+    per_month = select(*columns, func.count(), func.sum(_DAILY.c.count)).group_by(*columns)
     db.session.execute(
         insert(_MONTHLY).from_select(
             ["kind", "month", "user_id", "team_id", "days", "count"], per_month

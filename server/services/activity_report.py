@@ -20,6 +20,7 @@ from .. import clock
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import ActivityDaily, ActivityDayTotal, ActivityMonthly, Team, User
+from ..models.activity import NO_TEAM, TEAM_ROW
 from .activity import month_start, utc_day
 
 PERIODS = {
@@ -179,7 +180,12 @@ def _rolling_active(today: date, active: list[tuple[date, int]]) -> tuple[int, i
         select(
             func.count(distinct(case((d.day >= week, d.user_id)))),
             func.count(distinct(d.user_id)),
-        ).where(d.kind == "active", d.day >= today - timedelta(days=29), d.day <= today)
+        ).where(
+            d.kind == "active",
+            d.day >= today - timedelta(days=29),
+            d.day <= today,
+            d.user_id != TEAM_ROW,
+        )
     ).one()
     dau = active[-1][1] if active else 0
     return dau, wau or 0, mau or 0
@@ -207,9 +213,9 @@ def _seat_limit() -> int | None:
     return seat_limit()
 
 
-def _period_rows(kind: str, start: date, end: date, key, daily_value, monthly_value):
+def _period_rows(kind: str, start: date, end: date, key, daily_value, monthly_value, scope):
     """Rows (key, value) covering [start, end]: whole months from the monthly rollup, the
-    partial months at either edge from the daily one. Rows without a key (0) are left out."""
+    partial months at either edge from the daily one. ``scope`` picks user or team rows."""
     d, m = ActivityDaily, ActivityMonthly
     full_from = start if start.day == 1 else _next_month(start)
     full_to = _next_month(end) if end == _month_end(end) else month_start(end)  # exclusive
@@ -217,7 +223,7 @@ def _period_rows(kind: str, start: date, end: date, key, daily_value, monthly_va
     if full_from < full_to:
         parts.append(
             select(key(m).label("key"), monthly_value(m).label("value")).where(
-                m.kind == kind, m.month >= full_from, m.month < full_to, key(m) != 0
+                m.kind == kind, m.month >= full_from, m.month < full_to, scope(m)
             )
         )
         edges = [(start, full_from - timedelta(days=1)), (full_to, end)]
@@ -225,14 +231,14 @@ def _period_rows(kind: str, start: date, end: date, key, daily_value, monthly_va
     if ranges:
         parts.append(
             select(key(d).label("key"), daily_value(d).label("value")).where(
-                d.kind == kind, or_(*ranges), key(d) != 0
+                d.kind == kind, or_(*ranges), scope(d)
             )
         )
     return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
 
 
-def _ranked(kind, start, end, key, daily_value, monthly_value, model, name_col, label_col):
-    rows = _period_rows(kind, start, end, key, daily_value, monthly_value)
+def _ranked(kind, start, end, key, daily_value, monthly_value, scope, model, name_col, label_col):
+    rows = _period_rows(kind, start, end, key, daily_value, monthly_value, scope)
     totals = (
         select(rows.c.key, func.sum(rows.c.value).label("total"))
         .group_by(rows.c.key)
@@ -260,6 +266,7 @@ def _top_users(start: date, end: date) -> list[Ranked]:
         key=lambda t: t.user_id,
         daily_value=lambda t: literal(1),
         monthly_value=lambda t: t.days,
+        scope=lambda t: t.user_id != TEAM_ROW,
         model=User,
         name_col=User.username,
         label_col=User.display_name,
@@ -275,6 +282,7 @@ def _top_teams(start: date, end: date) -> list[Ranked]:
         key=lambda t: t.team_id,
         daily_value=lambda t: t.count,
         monthly_value=lambda t: t.count,
+        scope=lambda t: (t.user_id == TEAM_ROW) & (t.team_id != NO_TEAM),
         model=Team,
         name_col=Team.slug,
         label_col=Team.display_name,

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from ..api.pagination import decode_cursor, encode_cursor
 from ..api.serializers import iso
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import AuditEvent, Team, User
-from .activity import delete_in_batches
 
 RESULTS = ("success", "failure")
 FILTER_NAMES = ("from", "to", "actor", "action", "team", "result")
@@ -269,10 +268,26 @@ def check_export_format(fmt: str | None) -> str:
 
 def prune_audit_events(cutoff: datetime, *, batch_size: int = 5000) -> int:
     """Delete events recorded before ``cutoff``, ``batch_size`` per transaction."""
-    return delete_in_batches(_EVENTS, _EVENTS.c.created_at < cutoff, batch_size)
+    return _delete_in_batches(_EVENTS, _EVENTS.c.created_at < cutoff, batch_size)
 
 
 def count_prunable_audit_events(cutoff: datetime) -> int:
     return db.session.scalar(
         select(func.count()).select_from(_EVENTS).where(_EVENTS.c.created_at < cutoff)
     )
+
+
+def _delete_in_batches(table, condition, batch_size: int) -> int:
+    """``DELETE ... WHERE condition`` in transactions of at most ``batch_size`` rows (by the
+    ``id`` column), so retention never holds long locks or one huge transaction."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    ids = table.c.id
+    total = 0
+    while True:
+        batch = select(ids).where(condition).limit(batch_size).scalar_subquery()
+        done = db.session.execute(delete(table).where(ids.in_(batch))).rowcount
+        db.session.commit()
+        total += done
+        if done < batch_size:
+            return total

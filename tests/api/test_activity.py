@@ -67,12 +67,15 @@ def test_a_day_of_activity_is_one_row_per_user_with_month_and_day_totals(app):
         (TODAY - timedelta(days=1), ada.id): 3,
         (TODAY - timedelta(days=2), ada.id): 1,
         (TODAY - timedelta(days=1), bob.id): 2,
+        # the team's own rows (user 0), which rank the most active teams
+        (TODAY - timedelta(days=1), 0): 5,
+        (TODAY - timedelta(days=2), 0): 1,
     }
     month = {
         (m.user_id, m.team_id): (m.days, m.count)
         for m in db.session.scalars(select(ActivityMonthly))
     }
-    assert month == {(ada.id, team.id): (2, 4), (bob.id, team.id): (1, 2)}
+    assert month == {(ada.id, team.id): (2, 4), (bob.id, team.id): (1, 2), (0, team.id): (2, 6)}
     total = db.session.get(ActivityDayTotal, ("run_created", TODAY - timedelta(days=1)))
     assert (total.users, total.count) == (2, 5)
 
@@ -120,6 +123,8 @@ def test_bad_kinds_and_counts_are_programming_errors(app):
         activity.record_activity("page_view", user_id=user.id)
     with pytest.raises(ValueError, match="at least 1"):
         activity.record_activity("login", user_id=user.id, count=0)
+    with pytest.raises(ValueError, match="at least 1"):
+        activity.record_activity("run_created", user_id=0, team_id=1)
     with pytest.raises(ValueError, match="aware datetime"):
         activity.record_activity("login", user_id=user.id, at=datetime(2026, 1, 1))
 

@@ -30,26 +30,25 @@ def seeded(app, issue_license):
     people = [make_user(f"user{n:02d}", password=None) for n in range(40)]
     teams = [make_team(slug, display_name=slug.title()) for slug in ("vision", "nlp", "rl", "ops")]
     rng = random.Random(5)
-    expected, rows = {}, []
+    expected, counts = {}, {}
     for days_ago in range(150):
         day = TODAY - timedelta(days=days_ago)
         share = 0.55 if day.weekday() < 5 else 0.15
         for n, person in enumerate(people):
             if rng.random() < share * (1 - n / 60):
-                rows.append(ActivityDaily(kind="active", day=day, user_id=person.id, count=1))
+                counts[("active", day, person.id, 0)] = 1
                 expected[day] = expected.get(day, 0) + 1
                 if rng.random() < 0.3:
-                    team = teams[n % len(teams)]
-                    runs = rng.randint(1, 4)
-                    rows.append(
-                        ActivityDaily(
-                            kind="run_created",
-                            day=day,
-                            user_id=person.id,
-                            team_id=team.id,
-                            count=runs,
-                        )
-                    )
+                    team, runs = teams[n % len(teams)].id, rng.randint(1, 4)
+                    for key in (
+                        ("run_created", day, person.id, team),
+                        ("run_created", day, 0, team),
+                    ):
+                        counts[key] = counts.get(key, 0) + runs
+    rows = [
+        ActivityDaily(kind=kind, day=day, user_id=user, team_id=team, count=count)
+        for (kind, day, user, team), count in counts.items()
+    ]
     # Loaded in bulk (as the benchmark does), then summarised like recording would have.
     db.session.add_all(rows)
     db.session.commit()

@@ -20,32 +20,42 @@ depends_on = None
 
 
 def upgrade():
+    # Stored in key order (SQLite WITHOUT ROWID; PostgreSQL keeps the counters in the primary
+    # key index) so that a dashboard period is one contiguous range read.
     op.create_table(
         "activity_daily",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_activity_daily")),
-        sa.UniqueConstraint(
-            "kind", "day", "user_id", "team_id", name=op.f("uq_activity_daily_key")
+        sa.PrimaryKeyConstraint(
+            "kind",
+            "day",
+            "user_id",
+            "team_id",
+            name=op.f("pk_activity_daily"),
+            postgresql_include=["count"],
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "activity_monthly",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_activity_monthly")),
-        sa.UniqueConstraint(
-            "kind", "month", "user_id", "team_id", name=op.f("uq_activity_monthly_key")
+        sa.PrimaryKeyConstraint(
+            "kind",
+            "month",
+            "user_id",
+            "team_id",
+            name=op.f("pk_activity_monthly"),
+            postgresql_include=["days", "count"],
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "activity_day_totals",
