@@ -213,27 +213,60 @@ def _seat_limit() -> int | None:
     return seat_limit()
 
 
+@dataclass(frozen=True)
+class PeriodPlan:
+    """How to sum a period from the rollups: whole months (``months``, first and last, or
+    None), plus the daily rows of ``add`` ranges, minus those of ``subtract`` ranges."""
+
+    months: tuple[date, date] | None
+    add: tuple[tuple[date, date], ...]
+    subtract: tuple[tuple[date, date], ...]
+
+
+def period_plan(start: date, end: date) -> PeriodPlan:
+    """Read each partial month at the edges the cheaper way: its days inside the period, or
+    its monthly row minus the days outside. Days after ``end`` (today) cost nothing: they
+    normally have no rows yet, so the current month is always its monthly row."""
+    months, add, subtract = [], [], []
+    month = month_start(start)
+    while month <= end:
+        last = _month_end(month)
+        first_in, last_in = max(start, month), min(end, last)
+        inside = (last_in - first_in).days + 1
+        outside = (first_in - month).days  # days before the period; the ones after are free
+        if outside < inside:
+            months.append(month)
+            if first_in > month:
+                subtract.append((month, first_in - timedelta(days=1)))
+            if last_in < last:
+                subtract.append((last_in + timedelta(days=1), last))
+        else:
+            add.append((first_in, last_in))
+        month = _next_month(month)
+    span = (months[0], months[-1]) if months else None
+    return PeriodPlan(span, tuple(add), tuple(subtract))
+
+
 def _period_rows(kind: str, start: date, end: date, key, daily_value, monthly_value, scope):
-    """Rows (key, value) covering [start, end]: whole months from the monthly rollup, the
-    partial months at either edge from the daily one. ``scope`` picks user or team rows."""
+    """Rows (key, value) whose sum per key is the period's total (see :func:`period_plan`).
+    ``scope`` picks user or team rows."""
     d, m = ActivityDaily, ActivityMonthly
-    full_from = start if start.day == 1 else _next_month(start)
-    full_to = _next_month(end) if end == _month_end(end) else month_start(end)  # exclusive
-    parts, edges = [], [(start, end)]
-    if full_from < full_to:
+    plan = period_plan(start, end)
+    parts = []
+    if plan.months:
         parts.append(
             select(key(m).label("key"), monthly_value(m).label("value")).where(
-                m.kind == kind, m.month >= full_from, m.month < full_to, scope(m)
+                m.kind == kind, m.month.between(*plan.months), scope(m)
             )
         )
-        edges = [(start, full_from - timedelta(days=1)), (full_to, end)]
-    ranges = [d.day.between(a, b) for a, b in edges if a <= b]
-    if ranges:
-        parts.append(
-            select(key(d).label("key"), daily_value(d).label("value")).where(
-                d.kind == kind, or_(*ranges), scope(d)
+    for ranges, sign in ((plan.add, 1), (plan.subtract, -1)):
+        if ranges:
+            value = daily_value(d) if sign > 0 else -daily_value(d)
+            parts.append(
+                select(key(d).label("key"), value.label("value")).where(
+                    d.kind == kind, or_(*(d.day.between(a, b) for a, b in ranges)), scope(d)
+                )
             )
-        )
     return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
 
 
@@ -242,6 +275,7 @@ def _ranked(kind, start, end, key, daily_value, monthly_value, scope, model, nam
     totals = (
         select(rows.c.key, func.sum(rows.c.value).label("total"))
         .group_by(rows.c.key)
+        .having(func.sum(rows.c.value) > 0)  # a month minus its days outside may leave 0
         .order_by(desc("total"), rows.c.key)
         .limit(TOP_N)
         .subquery()

@@ -9,7 +9,12 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import ActivityDaily, ActivityDayTotal, ActivityMonthly, User
 from server.services import activity, licensing
-from server.services.activity_report import build_dashboard, months_before, period_start
+from server.services.activity_report import (
+    build_dashboard,
+    months_before,
+    period_plan,
+    period_start,
+)
 from tests.factories import bearer, count_queries, login, make_key, make_team, make_user
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -270,6 +275,23 @@ def test_most_active_users_match_a_count_of_the_daily_rows(app, frozen):
             ranked = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:10]  # ties: id
             want = [(by_name[user_id], n) for user_id, n in ranked]
             assert [(r.name, r.value) for r in dashboard.top_users] == want, (today, period)
+
+
+def test_a_period_reads_each_edge_month_the_cheaper_way():
+    # 2 Dec to 1 Dec: December 2025 is its month minus 1 December; the current month is its
+    # monthly row (days after today have no rows yet).
+    plan = period_plan(date(2025, 12, 2), date(2026, 12, 1))
+    assert plan.months == (date(2025, 12, 1), date(2026, 12, 1))
+    assert plan.add == ()
+    assert plan.subtract == (
+        (date(2025, 12, 1), date(2025, 12, 1)),
+        (date(2026, 12, 2), date(2026, 12, 31)),
+    )
+    # 28 Jan to 15 Mar: four days of January are cheaper than January minus 27 days.
+    plan = period_plan(date(2026, 1, 28), date(2026, 3, 15))
+    assert plan.add == ((date(2026, 1, 28), date(2026, 1, 31)),)
+    assert plan.months == (date(2026, 2, 1), date(2026, 3, 1))
+    assert plan.subtract == ((date(2026, 3, 16), date(2026, 3, 31)),)
 
 
 def test_period_arithmetic_clamps_to_the_end_of_short_months():
