@@ -2,9 +2,9 @@
 
 A dashboard costs the same handful of queries whatever the data: daily totals for the charts
 (one row per kind and day), one distinct count over at most 30 days of daily rows for WAU/MAU,
-a grouped count of users, the license, the cached storage table, and two "most active" queries
-that read whole months from the monthly rollup and only the partial months at the period's
-edges from the daily one. Days are UTC days.
+a grouped count of users, the license, the cached storage table, and two "most active"
+queries that read whole months from the monthly rollup and only a few edge days from the
+daily one (see :func:`period_plan`); teams are ranked from their team rows. Days are UTC days.
 """
 
 from __future__ import annotations
