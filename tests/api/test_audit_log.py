@@ -149,6 +149,29 @@ def test_cursor_pages_cover_every_event_once_even_when_times_tie(client, admin, 
     assert seen == everything and len(seen) == 30
 
 
+def test_an_action_prefix_pages_through_several_actions_in_time_order(client, admin, world):
+    actions = ["team:create", "team:update", "team:delete", "user:create"]
+    for n in range(30):
+        moment = T0 + timedelta(days=20, minutes=n // 3)  # ties of three
+        db.session.add(AuditEvent(created_at=moment, action=actions[n % 4], target_id=str(n)))
+    db.session.commit()
+    seen, cursor = [], None
+    while True:
+        query = "action=team:&limit=4" + (f"&cursor={cursor}" if cursor else "")
+        body = _list(client, admin[1], query)
+        seen += [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    expected = db.session.scalars(
+        select(AuditEvent.id)
+        .where(AuditEvent.action.startswith("team:"))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    ).all()
+    assert seen == expected and len(seen) == 26  # 23 new team:* events and the world's three
+    assert _list(client, admin[1], "action=billing:")["items"] == []
+
+
 def test_a_page_costs_the_same_queries_however_many_teams_it_shows(client, admin, world):
     def queries(query):
         with count_queries() as seen:
