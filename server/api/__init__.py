@@ -8,9 +8,11 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 def init_app(app: Flask) -> None:
     from ..extensions import csrf
     from . import (  # noqa: F401  (register routes)
+        activity,
         api_keys,
         artifact_aliases,
         artifacts,
+        audit_log,
         license,
         members,
         openapi,

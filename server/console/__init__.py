@@ -7,6 +7,8 @@ bp = Blueprint("console", __name__)
 
 def init_app(app: Flask) -> None:
     from . import (  # noqa: F401  (register routes)
+        admin_activity,
+        admin_audit,
         admin_license,
         admin_roles,
         admin_settings,

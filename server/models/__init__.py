@@ -1,5 +1,6 @@
 """Database models, one module per domain noun."""
 
+from .activity import ActivityDaily, ActivityDayTotal, ActivityMonthly, TeamStorageUsage
 from .api_key import ApiKey
 from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion
 from .audit import AuditEvent
@@ -17,6 +18,9 @@ from .user import User
 from .user_invite import UserInvite
 
 __all__ = [
+    "ActivityDaily",
+    "ActivityDayTotal",
+    "ActivityMonthly",
     "ApiKey",
     "ArtifactAlias",
     "ArtifactCollection",
@@ -40,6 +44,7 @@ __all__ = [
     "Sweep",
     "Team",
     "TeamInvitation",
+    "TeamStorageUsage",
     "User",
     "UserInvite",
 ]

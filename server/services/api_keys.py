@@ -21,7 +21,7 @@ from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ApiKey, User
 from ..models.base import utcnow
-from . import audit
+from . import activity, audit
 
 KEY_PREFIX = "op_"
 KEY_ID_LENGTH = len(KEY_PREFIX) + 12
@@ -125,6 +125,7 @@ def authenticate_key(raw: str) -> Principal | None:
                     .where(User.__table__.c.id == row["id"])
                     .values(last_active_at=now)
                 )
+                activity.note_active(row["id"], last_active, now, kind=row["kind"], connection=conn)
             conn.commit()
     return Principal.from_row(row, auth_method="api_key")
 

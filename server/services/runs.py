@@ -23,7 +23,7 @@ from ..auth import authorize
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Project, Run, RunHistoryRow, Sweep
-from . import audit
+from . import activity, audit
 from .run_attribution import attribute_run
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -182,6 +182,7 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
         raise Conflict(f"{project.name} already has a run {run_id!r}.", code="run_exists") from None
     _with_project(run, project)
     audit_run("run:create", run, project=project.name, created_by_id=owner_id)
+    activity.record_activity("run_created", user_id=owner_id, team_id=project.team_id)
     db.session.commit()
     return load_run(project, run_id), warnings
 

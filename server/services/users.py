@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import User
 from ..models.base import utcnow
 from ..models.user import SEAT_TYPES
-from . import audit
+from . import activity, audit
 from .passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from .seats import ensure_seat_available
 
@@ -116,7 +116,8 @@ def authenticate(login: str, password: str) -> User:
         raise Unauthenticated("Wrong username or password.", code="invalid_credentials")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_active_at = utcnow()
+    activity.note_sign_in(user, now := utcnow())
+    user.last_active_at = now
     audit.record("user:login", target=user, actor=user)
     db.session.commit()
     return user
@@ -145,6 +146,7 @@ def touch_last_active(user: User) -> None:
         db.session.execute(
             User.__table__.update().where(User.id == user.id).values(last_active_at=now)
         )
+        activity.note_active(user.id, user.last_active_at, now, kind=user.kind)
         user.last_active_at = now
         db.session.commit()
 

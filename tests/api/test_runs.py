@@ -333,3 +333,12 @@ def test_deleting_the_project_deletes_its_runs_and_history(client, lab):
     )
     assert response.status_code == 204
     assert db.session.query(Run).count() == 0 and db.session.query(RunHistoryRow).count() == 0
+
+
+def test_runs_started_through_the_api_show_on_the_activity_dashboard(client, lab):
+    for _ in range(2):
+        assert client.post(RUNS, json={}, headers=_as(lab, "bob")).status_code == 201
+    admin_key = make_key(make_user("root", password=None, system_admin=True))
+    body = client.get("/api/v1/system/activity?period=30d", headers=bearer(admin_key)).json
+    assert sum(point["runs"] for point in body["runs_created"]) == 2
+    assert body["top_teams"][0]["team"] == "lab" and body["top_teams"][0]["runs_created"] == 2

@@ -1,0 +1,195 @@
+"""Activity: what the system-admin dashboard counts, recorded as daily rollups.
+
+Other code calls one function, :func:`record_activity` (e.g. the data plane, once a run is
+created: ``record_activity("run_created", user_id=..., team_id=...)``). Each call is a few
+indexed upserts into ``activity_daily``, ``activity_monthly`` and ``activity_day_totals``
+(see :mod:`server.models.activity`), inside the caller's transaction; the caller commits.
+
+``active`` is recorded where ``last_active_at`` is already written (API-key authentication
+and sign-in), and only the first time on a UTC day, so being active costs no extra write per
+request: at most one per user and day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Date, cast, delete, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import clock
+from ..extensions import db
+from ..models import ActivityDaily, ActivityDayTotal, ActivityMonthly
+from ..models.activity import NO_TEAM, TEAM_ROW
+
+KINDS = ("active", "login", "run_created")
+
+_DAILY = ActivityDaily.__table__
+_MONTHLY = ActivityMonthly.__table__
+_TOTALS = ActivityDayTotal.__table__
+_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def utc_day(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _dialect_insert(dialect: str):
+    try:
+        return _DIALECT_INSERT[dialect]
+    except KeyError:
+        raise RuntimeError(f"activity rollups need SQLite or PostgreSQL, not {dialect}") from None
+
+
+def record_activity(
+    kind: str,
+    *,
+    user_id: int,
+    team_id: int | None = None,
+    at: datetime | None = None,
+    count: int = 1,
+    connection=None,
+) -> None:
+    """Count ``count`` occurrences of ``kind`` by ``user_id`` (in ``team_id``) on the UTC day of
+    ``at`` (default: now).
+
+    Runs in the caller's transaction (the ORM session, or ``connection`` when given); the
+    caller commits. Concurrent calls for the same key are safe on both databases. Raises
+    ValueError for an unknown kind, a user id or count below 1, or a naive ``at``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown activity kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if count < 1 or user_id < 1:
+        raise ValueError("user_id and count must be at least 1")
+    if at is not None and at.tzinfo is None:
+        raise ValueError("give 'at' as an aware datetime (UTC)")
+    executor = connection if connection is not None else db.session
+    dialect = (connection.dialect if connection is not None else db.session.get_bind().dialect).name
+    upsert = _dialect_insert(dialect)
+    day = utc_day(at or clock.now())
+    team = team_id or NO_TEAM
+    new_row = _count_rows(executor, upsert, (kind, day, user_id, team), count)
+    totals = {"users": int(new_row), "count": count}
+    executor.execute(_increment(upsert, _TOTALS, {"kind": kind, "day": day}, totals))
+    if team != NO_TEAM:
+        _count_rows(executor, upsert, (kind, day, TEAM_ROW, team), count)
+
+
+def _count_rows(executor, upsert, key: tuple, count: int) -> bool:
+    """Add ``count`` to the daily and monthly rows of ``key`` (kind, day, user, team); True
+    when this made the day's row (which counts one more day in the month)."""
+    kind, day, user_id, team_id = key
+    values = {"kind": kind, "day": day, "user_id": user_id, "team_id": team_id}
+    first = upsert(_DAILY).values(**values, count=count).on_conflict_do_nothing()
+    # RETURNING says whether this call made the row (rowcount is not reliable for this).
+    new_row = executor.execute(first.returning(_DAILY.c.kind)).first() is not None
+    if not new_row:
+        match = [_DAILY.c[name] == value for name, value in values.items()]
+        executor.execute(update(_DAILY).where(*match).values(count=_DAILY.c.count + count))
+    monthly = {"kind": kind, "month": month_start(day), "user_id": user_id, "team_id": team_id}
+    executor.execute(_increment(upsert, _MONTHLY, monthly, {"days": int(new_row), "count": count}))
+    return new_row
+
+
+def _increment(upsert, table, key: dict, amounts: dict):
+    stmt = upsert(table).values(**key, **amounts)
+    return stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: table.c[name] + stmt.excluded[name] for name in amounts},
+    )
+
+
+def note_active(
+    user_id: int, previous: datetime | None, now: datetime, *, kind: str = "user", connection=None
+) -> None:
+    """Hook for the places that write ``last_active_at``: count the user active on ``now``'s
+    UTC day unless ``previous`` (the value being replaced) was already that day. Service
+    accounts are not people and are not counted as active users."""
+    if kind == "service_account":
+        return
+    if previous is not None and utc_day(previous) == utc_day(now):
+        return
+    record_activity("active", user_id=user_id, at=now, connection=connection)
+
+
+def note_sign_in(user, now: datetime) -> None:
+    """Hook for a successful console sign-in (call before ``last_active_at`` is replaced)."""
+    record_activity("login", user_id=user.id, at=now)
+    note_active(user.id, user.last_active_at, now, kind=user.kind)
+
+
+# -- retention and repair -------------------------------------------------------------------
+
+
+def prune_activity(cutoff: date) -> int:
+    """Delete rollups of days before ``cutoff`` (monthly rows once their whole month is before
+    it), one (kind, day) or (kind, month) slice per transaction, oldest first. Returns the
+    number of rows deleted."""
+    deleted = 0
+    for kind in _stored_kinds():
+        deleted += _delete_slices(_DAILY, _DAILY.c.day, kind, cutoff)
+        deleted += _delete_slices(_MONTHLY, _MONTHLY.c.month, kind, month_start(cutoff))
+    result = db.session.execute(delete(_TOTALS).where(_TOTALS.c.day < cutoff))
+    db.session.commit()
+    return deleted + result.rowcount
+
+
+def _stored_kinds() -> set[str]:
+    """Every kind with rows, also ones this version no longer records (from the small totals
+    table, which has a row for every kind and day in the rollups)."""
+    return set(KINDS) | set(db.session.scalars(select(_TOTALS.c.kind).distinct()))
+
+
+def _delete_slices(table, period, kind: str, cutoff: date) -> int:
+    """Delete the oldest (kind, period) slice until none is older than ``cutoff``; each slice
+    is a primary-key range, at most one row per user and team."""
+    deleted = 0
+    while True:
+        oldest = db.session.scalar(select(func.min(period)).where(table.c.kind == kind))
+        if oldest is None or oldest >= cutoff:
+            return deleted
+        result = db.session.execute(delete(table).where(table.c.kind == kind, period == oldest))
+        db.session.commit()
+        deleted += result.rowcount
+
+
+def count_prunable(cutoff: date) -> int:
+    """How many rollup rows :func:`prune_activity` would delete."""
+    total = 0
+    for table, condition in (
+        (_DAILY, _DAILY.c.day < cutoff),
+        (_MONTHLY, _MONTHLY.c.month < month_start(cutoff)),
+        (_TOTALS, _TOTALS.c.day < cutoff),
+    ):
+        total += db.session.scalar(select(func.count()).select_from(table).where(condition))
+    return total
+
+
+def rebuild_summaries() -> None:
+    """Recompute the monthly rollups and daily totals from ``activity_daily`` (after rows were
+    loaded or restored by hand). Incremental recording keeps them equal to this."""
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        month = cast(func.date_trunc("month", _DAILY.c.day), Date)
+    else:
+        month = func.date(_DAILY.c.day, literal("start of month"))
+    db.session.execute(delete(_MONTHLY))
+    db.session.execute(delete(_TOTALS))
+    per_day = (
+        select(_DAILY.c.kind, _DAILY.c.day, func.count(), func.sum(_DAILY.c.count))
+        .where(_DAILY.c.user_id != TEAM_ROW)
+        .group_by(_DAILY.c.kind, _DAILY.c.day)
+    )
+    db.session.execute(insert(_TOTALS).from_select(["kind", "day", "users", "count"], per_day))
+    columns = (_DAILY.c.kind, month, _DAILY.c.user_id, _DAILY.c.team_id)
+    per_month = select(*columns, func.count(), func.sum(_DAILY.c.count)).group_by(*columns)
+    db.session.execute(
+        insert(_MONTHLY).from_select(
+            ["kind", "month", "user_id", "team_id", "days", "count"], per_month
+        )
+    )
+    db.session.commit()
