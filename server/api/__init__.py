@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         license,
         members,
         openapi,
+        profile,
         projects,
         roles,
         service_accounts,

@@ -6,9 +6,20 @@ bp = Blueprint("console", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import api_keys, auth, home  # noqa: F401  (register routes)
+    from . import (  # noqa: F401  (register routes)
+        api_keys,
+        auth,
+        home,
+        profile,
+        team_members,
+        team_service_accounts,
+        teams,
+        users_public,
+    )
+    from .templating import init_templating
 
     app.register_blueprint(bp)
+    init_templating(app)
 
     @app.context_processor
     def license_banner():

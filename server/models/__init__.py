@@ -4,6 +4,7 @@ from .api_key import ApiKey
 from .audit import AuditEvent
 from .invitation import TeamInvitation
 from .membership import Membership
+from .profile import UserProfile
 from .project import Project
 from .role import CustomRole
 from .setting import InstanceSetting
@@ -20,4 +21,5 @@ __all__ = [
     "Team",
     "TeamInvitation",
     "User",
+    "UserProfile",
 ]

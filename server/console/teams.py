@@ -1,0 +1,261 @@
+"""Team pages: the list of my teams, a team's home (its profile), editing that profile,
+project privacy and storage. Members, registry and service accounts have modules of their own.
+
+Every view declares its permission with a loader, so ``authorize`` decides; what a page offers
+(edit buttons, forms) follows ``can`` on the same team, never role names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..api.pagination import paginate
+from ..auth import can, requires
+from ..errors import OutpostError, ValidationFailed
+from ..extensions import db
+from ..models import Membership, Project, Team
+from ..services import projects as project_service
+from ..services import teams as team_service
+from . import bp
+from .forms import TeamProfileForm, VisibilityForm
+from .templating import safe_url
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class TeamProfile:
+    """A team's profile page as a resource: members see it, and so does every signed-in user
+    when the team made it public (``authorize`` reads ``team_id`` and ``is_public``)."""
+
+    team: Team
+
+    @property
+    def team_id(self) -> int:
+        return self.team.id
+
+    @property
+    def is_public(self) -> bool:
+        return self.team.profile_visibility == "public"
+
+
+def load_team(team: str) -> Team:
+    return team_service.load_team(team)
+
+
+def load_team_profile(team: str) -> TeamProfile:
+    return TeamProfile(team_service.load_team(team))
+
+
+def team_flags(team: Team) -> dict[str, bool]:
+    """What the signed-in user may do in ``team``: drives tabs and controls on every page."""
+    user = current_user
+    return {
+        "can_view": can(user, "team:view", team),
+        "can_manage_members": can(user, "team:manage_members", team),
+        "can_manage_settings": can(user, "team:manage_settings", team),
+        "can_manage_service_accounts": can(user, "service_account:manage", team),
+        "can_manage_registry_admins": can(user, "registry:manage_admins", team),
+        "can_view_registry": can(user, "registry:view", team),
+    }
+
+
+def render_team_page(template: str, team: Team, tab: str, **context):
+    return render_template(template, team=team, tab=tab, flags=team_flags(team), **context)
+
+
+def cursor_arg() -> str | None:
+    return request.args.get("cursor") or None
+
+
+@bp.get("/teams")
+@requires("team:list")
+def teams():
+    page = paginate(
+        team_service.teams_query(current_user), Team.id, cursor=cursor_arg(), limit=PAGE
+    )
+    ids = [team.id for team in page.items]
+    counts = dict(
+        db.session.execute(
+            select(Membership.team_id, func.count(Membership.id))
+            .where(Membership.team_id.in_(ids))
+            .group_by(Membership.team_id)
+        ).all()
+    )
+    roles = dict(
+        db.session.execute(
+            select(Membership.team_id, Membership.role).where(
+                Membership.team_id.in_(ids), Membership.user_id == current_user.id
+            )
+        ).all()
+    )
+    return render_template("teams/index.html", page=page, counts=counts, roles=roles)
+
+
+# --- home and profile -------------------------------------------------------------------------
+
+
+def _showcased_projects(team: Team) -> list[Project]:
+    names = [
+        item.get("name")
+        for item in team.showcase or []
+        if isinstance(item, dict) and item.get("kind", "project") == "project"
+    ]
+    if not names:
+        return []
+    stmt = project_service.projects_query(current_user, team).where(Project.name.in_(names))
+    found = {project.name: project for project in db.session.scalars(stmt)}
+    return [found[name] for name in names if name in found]
+
+
+def _links(team: Team) -> list[dict[str, str]]:
+    links = []
+    for item in team.links or []:
+        url = safe_url(item.get("url")) if isinstance(item, dict) else None
+        if url:
+            links.append({"label": item.get("label") or url, "url": url})
+    return links
+
+
+@bp.get("/teams/<team>")
+@requires("team:view_profile", resource=load_team_profile)
+def team_home(team: str, resource: TeamProfile):
+    team_row = resource.team
+    member_count = db.session.scalar(
+        select(func.count(Membership.id)).where(Membership.team_id == team_row.id)
+    )
+    return render_team_page(
+        "teams/home.html",
+        team_row,
+        "home",
+        showcased=_showcased_projects(team_row),
+        links=_links(team_row),
+        member_count=member_count,
+    )
+
+
+def parse_links(text: str) -> list[dict[str, str]]:
+    """``label | url`` per line (or a bare URL). Raises ValidationFailed (``invalid_link``)."""
+    links = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        label, _, url = line.rpartition("|") if "|" in line else ("", "", line)
+        url, label = url.strip(), label.strip()
+        if safe_url(url) is None:
+            raise ValidationFailed(
+                f"Line {number} of the links is not 'label | https://…': {line[:80]!r}.",
+                code="invalid_link",
+            )
+        links.append({"label": label[:120] or url, "url": url[:2048]})
+    if len(links) > 20:
+        raise ValidationFailed("A team shows at most 20 links.", code="too_many_links")
+    return links
+
+
+def _profile_form(team: Team, submitted: bool = False) -> TeamProfileForm:
+    """The edit form: the posted values when ``submitted``, else the team's current ones."""
+    if submitted:
+        form = TeamProfileForm()
+    else:
+        form = TeamProfileForm(
+            formdata=None,
+            display_name=team.display_name,
+            intro=team.intro,
+            profile_visibility=team.profile_visibility,
+            links="\n".join(f"{x.get('label', '')} | {x.get('url', '')}" for x in team.links),
+            showcase=[x.get("name") for x in team.showcase or [] if isinstance(x, dict)],
+        )
+    names = db.session.scalars(
+        select(Project.name).where(Project.team_id == team.id).order_by(Project.name).limit(500)
+    ).all()
+    form.showcase.choices = [(name, name) for name in names]
+    return form
+
+
+@bp.get("/teams/<team>/profile")
+@requires("team:manage_settings", resource=load_team)
+def edit_team_profile(team: str, resource: Team):
+    return render_team_page(
+        "teams/edit_profile.html", resource, "profile", form=_profile_form(resource), preview=None
+    )
+
+
+@bp.post("/teams/<team>/profile")
+@requires("team:manage_settings", resource=load_team)
+def save_team_profile(team: str, resource: Team):
+    form = _profile_form(resource, submitted=True)
+    if request.form.get("action") == "preview":
+        form.validate_on_submit()  # checks the CSRF token; the preview itself saves nothing
+        return render_team_page(
+            "teams/edit_profile.html", resource, "profile", form=form, preview=form.intro.data
+        )
+    if not form.validate_on_submit():
+        flash("Check the highlighted fields.", "error")
+        return render_team_page(
+            "teams/edit_profile.html", resource, "profile", form=form, preview=None
+        ), 422
+    try:
+        team_service.update_team(
+            resource,
+            {
+                "display_name": form.display_name.data.strip(),
+                "intro": form.intro.data or "",
+                "profile_visibility": form.profile_visibility.data,
+                "links": parse_links(form.links.data),
+                "showcase": [{"kind": "project", "name": n} for n in form.showcase.data or []],
+            },
+        )
+    except OutpostError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_team_page(
+            "teams/edit_profile.html", resource, "profile", form=form, preview=None
+        ), error.status
+    flash("Team profile saved.", "success")
+    return redirect(url_for("console.team_home", team=resource.slug))
+
+
+# --- privacy and storage ----------------------------------------------------------------------
+
+
+@bp.get("/teams/<team>/privacy")
+@requires("team:view", resource=load_team)
+def team_privacy(team: str, resource: Team):
+    page = paginate(
+        select(Project).where(Project.team_id == resource.id),
+        Project.id,
+        cursor=cursor_arg(),
+        limit=PAGE,
+    )
+    forms = {p.id: VisibilityForm(formdata=None, visibility=p.visibility) for p in page.items}
+    return render_team_page("teams/privacy.html", resource, "privacy", page=page, forms=forms)
+
+
+@bp.post("/teams/<team>/privacy/<project>")
+@requires("team:manage_settings", resource=load_team)
+def set_project_visibility(team: str, project: str, resource: Team):
+    form = VisibilityForm()
+    if form.validate_on_submit():
+        target = project_service.load_project(resource, project)
+        try:
+            project_service.set_visibility(current_user, target, form.visibility.data)
+            flash(f"{target.name} is now {form.visibility.data}.", "success")
+        except OutpostError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    else:
+        flash("Choose private or public.", "error")
+    return redirect(url_for("console.team_privacy", team=resource.slug))
+
+
+@bp.get("/teams/<team>/storage")
+@requires("team:view", resource=load_team)
+def team_storage(team: str, resource: Team):
+    config = {k: v for k, v in (resource.storage_config or {}).items() if k != "credentials"}
+    return render_team_page("teams/storage.html", resource, "storage", config=config)

@@ -1,0 +1,107 @@
+"""Run alerts really leave the server: e-mail through a real SMTP server and Slack-style
+webhooks to a real HTTPS receiver, both on 127.0.0.1. Runs are not on main yet, so the run is
+a plain record with the attributes the run model will have (owner, name, project)."""
+
+import logging
+from types import SimpleNamespace
+
+import pytest
+
+from server.errors import ServiceUnavailable
+from server.services import alerts, projects, system_settings
+from server.services import profile as profile_service
+from server.services import users as user_service
+from tests.factories import make_team, make_user
+
+
+@pytest.fixture
+def world(app, mail_sink, webhook_receiver):
+    system_settings.update_settings(
+        {**mail_sink.settings(), "alert_webhook_allowlist": [webhook_receiver.allowlist_entry]}
+    )
+    owner = make_user("ada", email="ada@example.test")
+    team = make_team("vision", admins=[owner])
+    project = projects.create_project(owner, team, "detector")
+    run = SimpleNamespace(
+        name="resnet-50", display_name=None, created_by_id=owner.id, project=project
+    )
+    return SimpleNamespace(owner=owner, run=run, mail=mail_sink, hooks=webhook_receiver)
+
+
+def choose(world, **alerts_prefs):
+    profile_service.update_profile(
+        world.owner.id, {"alerts": {"slack_webhook_url": world.hooks.url, **alerts_prefs}}
+    )
+
+
+def test_a_finished_run_is_announced_by_email_and_in_slack(world):
+    choose(world, run_finished=["email", "slack"])
+    deliveries = alerts.notify_run_state(world.run, "finished")
+    assert [(d.channel, d.ok) for d in deliveries] == [("email", True), ("slack", True)]
+    (mail,) = world.mail.messages
+    assert mail["X-Envelope-To"] == "ada@example.test"
+    assert mail["Subject"] == "[Outpost] Run resnet-50 finished in vision/detector"
+    assert "Project: vision/detector" in mail.get_content()
+    (hook,) = world.hooks.requests
+    assert hook["path"] == "/services/T0001/B0001/s3cr3t-token"
+    assert hook["content_type"] == "application/json"
+    assert "Run resnet-50 finished" in hook["json"]["text"]
+
+
+def test_each_event_uses_only_the_channels_chosen_for_it(world):
+    choose(world, run_finished=["slack"], run_crashed=["email"])
+    alerts.notify_run_state(world.run, "crashed")
+    assert [m["Subject"] for m in world.mail.messages] == [
+        "[Outpost] Run resnet-50 crashed in vision/detector"
+    ]
+    assert world.hooks.requests == []
+    for state in ("running", "stopped"):
+        assert alerts.notify_run_state(world.run, state) == []
+    assert len(world.mail.messages) == 1 and world.hooks.requests == []
+
+
+def test_nothing_is_sent_without_preferences_or_to_a_deactivated_owner(world):
+    assert alerts.notify_run_state(world.run, "finished") == []
+    choose(world, run_finished=["email"])
+    make_user("other-admin", system_admin=True)
+    user_service.deactivate(world.owner)
+    assert alerts.notify_run_state(world.run, "finished") == []
+    assert world.mail.messages == []
+
+
+def test_failed_deliveries_are_logged_without_secrets_and_never_raise(world, caplog):
+    choose(world, run_crashed=["email", "slack"])
+    world.hooks.status = 500
+    from tests.fixtures.ports import free_port
+
+    system_settings.update_settings({"smtp_port": free_port()})  # nothing listens there
+    server_logger = logging.getLogger("server")  # it does not propagate to the root logger
+    server_logger.addHandler(caplog.handler)
+    try:
+        deliveries = alerts.notify_run_state(world.run, "crashed")
+    finally:
+        server_logger.removeHandler(caplog.handler)
+    assert [(d.channel, d.ok) for d in deliveries] == [("email", False), ("slack", False)]
+    assert "did not take the message" in deliveries[0].detail
+    assert "answered 500" in deliveries[1].detail
+    warnings = [r for r in caplog.records if r.name == "server.services.alerts"]
+    assert len(warnings) == 2
+    assert all("s3cr3t-token" not in record.getMessage() for record in caplog.records)
+
+
+def test_a_webhook_host_removed_from_the_allowlist_gets_no_more_requests(world):
+    choose(world, run_finished=["slack"])
+    system_settings.update_settings({"alert_webhook_allowlist": ["hooks.slack.com"]})
+    (delivery,) = alerts.notify_run_state(world.run, "finished")
+    assert not delivery.ok and "may not be sent" in delivery.detail
+    assert world.hooks.requests == []
+
+
+def test_test_alerts_report_why_they_failed(world):
+    alerts.send_test_alert(world.owner, "email")
+    assert world.mail.messages[-1]["Subject"] == "[Outpost] Test alert"
+    system_settings.update_settings({"smtp_host": ""})
+    with pytest.raises(ServiceUnavailable) as refused:
+        alerts.send_test_alert(world.owner, "email")
+    assert refused.value.code == "alert_not_sent"
+    assert "not set up" in refused.value.message
