@@ -11,6 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -50,7 +51,9 @@ class RoleForm(FlaskForm):
 
 class VisibilityForm(FlaskForm):
     visibility = SelectField(
-        "Visibility", choices=[("private", "Private"), ("public", "Public")], validate_choice=True
+        "Visibility",
+        choices=[SelectChoice("private", "Private"), SelectChoice("public", "Public")],
+        validate_choice=True,
     )
 
 
@@ -69,7 +72,10 @@ class TeamProfileForm(FlaskForm):
     intro = TextAreaField("Introduction (Markdown)", validators=[Length(max=100_000)])
     profile_visibility = SelectField(
         "Who can see this page",
-        choices=[("members", "Team members only"), ("public", "Everyone signed in to Outpost")],
+        choices=[
+            SelectChoice("members", "Team members only"),
+            SelectChoice("public", "Everyone signed in to Outpost"),
+        ],
         validate_choice=True,
     )
     links = TextAreaField(
@@ -87,7 +93,8 @@ class ProfileForm(FlaskForm):
     location = StringField("Location", validators=[Length(max=128)])
     website = StringField("Website", validators=[Length(max=512)])
     bio = TextAreaField("Intro (Markdown)", validators=[Length(max=20_000)])
-    default_team = SelectField("Default team", validate_choice=True)
+    # Any slug may come back; the profile service accepts only the user's own teams.
+    default_team = SelectField("Default team", validate_choice=False)
     hide_teams = BooleanField("Hide my teams on my public profile")
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..auth import requires
 from ..errors import OutpostError
@@ -43,8 +44,8 @@ def _profile_form(user: User, submitted: bool = False) -> ProfileForm:
             hide_teams=profile.hide_teams,
         )
     teams = service.my_teams(user.id)
-    form.default_team.choices = [("", "No default")] + [
-        (t.slug, t.display_name or t.slug) for t in teams
+    form.default_team.choices = [SelectChoice("", "No default")] + [
+        SelectChoice(t.slug, t.display_name or t.slug) for t in teams
     ]
     return form
 

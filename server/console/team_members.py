@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from ..api.pagination import paginate
 from ..auth import requires
@@ -21,25 +22,27 @@ from .teams import PAGE, cursor_arg, load_team, render_team_page
 ROLE_LABELS = {"admin": "Admin", "member": "Member", "view-only": "View-only"}
 
 
-def role_choices() -> list[tuple[str, str]]:
+def role_choices() -> list[SelectChoice]:
     """Roles a team admin may give now: admin and member always; view-only and custom roles
     while the license allows managing them."""
     status = current_status()
-    choices = [("admin", "Admin"), ("member", "Member")]
+    choices = [SelectChoice("admin", "Admin"), SelectChoice("member", "Member")]
     if status.allows_management("view_only"):
-        choices.append(("view-only", "View-only"))
+        choices.append(SelectChoice("view-only", "View-only"))
     if status.allows_management("custom_roles"):
         names = db.session.scalars(select(CustomRole.name).order_by(CustomRole.name).limit(100))
-        choices += [(name, f"{name} (custom)") for name in names]
+        choices += [SelectChoice(name, f"{name} (custom)") for name in names]
     return choices
 
 
-def _role_form(membership: Membership, choices: list[tuple[str, str]]) -> RoleForm:
+def _role_form(membership: Membership, choices: list[SelectChoice]) -> RoleForm:
     current = memberships.role_name(membership)
     form = RoleForm(formdata=None, role=current)
     form.role.choices = list(choices)
-    if current not in dict(choices):  # a role that can no longer be given still shows
-        form.role.choices.append((current, ROLE_LABELS.get(current, f"{current} (custom)")))
+    if current not in {c.value for c in choices}:  # a role no longer offered still shows
+        form.role.choices.append(
+            SelectChoice(current, ROLE_LABELS.get(current, f"{current} (custom)"))
+        )
     return form
 
 
@@ -188,7 +191,7 @@ def team_registry(team: str, resource: Team):
         .order_by(User.username)
         .limit(200)
     ).all()
-    form.username.choices = [(name, name) for (name,) in candidates]
+    form.username.choices = [SelectChoice(name) for (name,) in candidates]
     return render_team_page(
         "teams/registry.html", resource, "registry", rows=rows, form=form, confirm=ConfirmForm()
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from ..api.pagination import paginate
 from ..auth import can, requires
@@ -174,7 +175,7 @@ def _profile_form(team: Team, submitted: bool = False) -> TeamProfileForm:
     names = db.session.scalars(
         select(Project.name).where(Project.team_id == team.id).order_by(Project.name).limit(500)
     ).all()
-    form.showcase.choices = [(name, name) for name in names]
+    form.showcase.choices = [SelectChoice(name) for name in names]
     return form
 
 
