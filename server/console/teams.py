@@ -18,7 +18,7 @@ from ..api.pagination import paginate
 from ..auth import can, requires
 from ..errors import OutpostError, ValidationFailed
 from ..extensions import db
-from ..models import Membership, Project, Team
+from ..models import Membership, Project, Team, User
 from ..services import projects as project_service
 from ..services import teams as team_service
 from . import bp
@@ -129,6 +129,16 @@ def team_home(team: str, resource: TeamProfile):
     member_count = db.session.scalar(
         select(func.count(Membership.id)).where(Membership.team_id == team_row.id)
     )
+    # Faces of the team for its members; visitors of a public profile see the count only.
+    people = []
+    if can(current_user, "team:view", team_row):
+        people = db.session.execute(
+            select(User.username, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.team_id == team_row.id, User.kind == "user")
+            .order_by(Membership.id)
+            .limit(12)
+        ).all()
     return render_team_page(
         "teams/home.html",
         team_row,
@@ -136,6 +146,7 @@ def team_home(team: str, resource: TeamProfile):
         showcased=_showcased_projects(team_row),
         links=_links(team_row),
         member_count=member_count,
+        people=people,
     )
 
 

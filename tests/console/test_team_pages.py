@@ -9,7 +9,16 @@ import pytest
 from server.extensions import db
 from server.models import Membership, Project, User
 from server.services import licensing, projects
-from tests.factories import PASSWORD, add_member, bearer, csrf_token, login, make_team, make_user
+from tests.factories import (
+    PASSWORD,
+    add_member,
+    bearer,
+    count_queries,
+    csrf_token,
+    login,
+    make_team,
+    make_user,
+)
 from tests.fixtures.browser import sign_in
 
 
@@ -151,6 +160,17 @@ def test_members_list_is_paginated(client, lab):
     cursor = re.search(r'href="\?cursor=([^"]+)"', html).group(1)
     second = page_text(client, f"/teams/lab/members?cursor={cursor}")[1]
     assert second.count("data-member=") == 7 and "Next page" not in second
+
+
+def test_members_page_costs_the_same_queries_for_few_or_many_members(client, lab):
+    login(client, "alice")
+    with count_queries() as few:
+        assert client.get("/teams/lab/members").status_code == 200
+    for n in range(20):
+        add_member(lab, make_user(f"q{n:02d}", password=None))
+    with count_queries() as many:
+        assert client.get("/teams/lab/members").status_code == 200
+    assert len(many) == len(few), (len(few), len(many))
 
 
 # --- home and profile -------------------------------------------------------------------------
