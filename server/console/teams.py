@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..api.pagination import paginate
 from ..auth import can, requires
-from ..errors import OutpostError, ValidationFailed
+from ..errors import OutpostError, Unauthenticated, ValidationFailed
 from ..extensions import db
 from ..models import Membership, Project, Team, User
 from ..services import projects as project_service
@@ -44,11 +44,20 @@ class TeamProfile:
         return self.team.profile_visibility == "public"
 
 
+def require_signed_in() -> None:
+    """Loaders run before ``authorize``; checking sign-in first keeps anonymous visitors from
+    telling existing names (sign-in page) from missing ones (404)."""
+    if not getattr(current_user, "is_authenticated", False):
+        raise Unauthenticated("Sign in to continue.")
+
+
 def load_team(team: str) -> Team:
+    require_signed_in()
     return team_service.load_team(team)
 
 
 def load_team_profile(team: str) -> TeamProfile:
+    require_signed_in()
     return TeamProfile(team_service.load_team(team))
 
 

@@ -15,10 +15,16 @@ from ..models import User
 from ..services import avatars
 from ..services import profile as service
 from . import bp
+from .teams import require_signed_in
+
+
+def load_person(username: str) -> User:
+    require_signed_in()
+    return service.load_public_user(username)
 
 
 @bp.get("/users/<username>")
-@requires("viewer:read", resource=service.load_public_user)
+@requires("viewer:read", resource=load_person)
 def public_profile(username: str, resource: User):
     profile = service.profile_of(resource.id)
     return render_template(
@@ -33,7 +39,7 @@ def public_profile(username: str, resource: User):
 
 
 @bp.get("/users/<username>/avatar")
-@requires("viewer:read", resource=service.load_public_user)
+@requires("viewer:read", resource=load_person)
 def user_avatar(username: str, resource: User):
     response = redirect(avatars.avatar_download_url(resource))
     response.headers["Cache-Control"] = "private, max-age=240"

@@ -139,7 +139,7 @@ def _alerts(profile: UserProfile, changes: dict[str, Any]) -> dict[str, list[str
         if event not in changes:
             continue
         channels = changes[event] or []
-        bad = [c for c in channels if c not in CHANNELS]
+        bad = [c for c in channels if c not in CHANNELS] if isinstance(channels, list) else []
         if bad or not isinstance(channels, list):
             raise ValidationFailed(
                 f"Alert channels are {' and '.join(CHANNELS)}; got {', '.join(map(str, bad))}.",

@@ -143,8 +143,9 @@ def test_public_pages_of_missing_deactivated_and_service_users_do_not_exist(clie
     assert client.get("/users/ada").status_code == 200
     html = client.get("/").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_token(html)})
-    anonymous = client.get("/users/ada")
-    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    for url in ("/users/ada", "/users/nobody"):  # existing or not: the same answer
+        anonymous = client.get(url)
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
 
 def test_avatar_upload_in_the_console_is_served_through_a_short_lived_url(client, ada):

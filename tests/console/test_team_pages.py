@@ -249,8 +249,9 @@ def test_public_profile_is_seen_by_every_signed_in_user_with_public_projects_onl
     assert 'aria-label="Team"' not in html  # no tabs for non-members
     assert client.get("/teams/lab/members").status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(html)})
-    anonymous = client.get("/teams/lab")
-    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    for url in ("/teams/lab", "/teams/no-such-team"):  # existing or not: the same answer
+        anonymous = client.get(url)
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
 
 def test_teams_index_lists_my_teams(client, lab):
