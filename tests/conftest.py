@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.licenses",
     "tests.fixtures.browser",
     "tests.fixtures.object_storage",
+    "tests.fixtures.smtp",
     "tests.fixtures.alert_sinks",
 ]
 

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         service_accounts,
         system_settings,
         teams,
+        users,
         viewer,
     )
 

@@ -48,6 +48,7 @@ _VOCABULARY = [
     _p("system:activity", Scope.INSTANCE, "View the activity dashboard"),
     _p("system:audit", Scope.INSTANCE, "Read and export the audit log"),
     _p("system:roles", Scope.INSTANCE, "Define custom roles"),
+    _p("system:teams", Scope.INSTANCE, "List and administer every team in the admin console"),
     _p("team:create", Scope.INSTANCE, "Create teams", opened_by_setting="allow_user_team_creation"),
     _p("team:delete", Scope.INSTANCE, "Delete and restore teams"),
     # Team administration

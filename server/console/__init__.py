@@ -7,13 +7,20 @@ bp = Blueprint("console", __name__)
 
 def init_app(app: Flask) -> None:
     from . import (  # noqa: F401  (register routes)
+        admin_license,
+        admin_roles,
+        admin_settings,
+        admin_teams,
+        admin_users,
         api_keys,
         auth,
         home,
         profile,
+        signup,
         team_members,
         team_service_accounts,
         teams,
+        user_invites,
         users_public,
     )
     from .templating import init_templating
@@ -32,3 +39,10 @@ def init_app(app: Flask) -> None:
 
         status = current_status()
         return {"license_banner": status.reason if status.needs_attention else None}
+
+    @app.context_processor
+    def instance_chrome():
+        """The instance name in the header and the admins' banner message for signed-in users."""
+        from .chrome import chrome_context
+
+        return chrome_context()

@@ -37,6 +37,25 @@ class ConfirmForm(FlaskForm):
     """A bare form for buttons that change state (delete, sign out): just the CSRF token."""
 
 
+class SignupForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    display_name = StringField("Your name", validators=[Length(max=128)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
+    )
+
+
+class AcceptInviteForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    display_name = StringField("Your name", validators=[Length(max=128)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
+    )
+
+
 # --- teams ------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, g
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..markdown import render_markdown
 
@@ -36,7 +37,13 @@ def _chrome() -> dict:
         from ..auth import can
         from ..services.profile import enabled_beta_features
 
-        features = enabled_beta_features(current_user.id)
+        try:
+            features = enabled_beta_features(current_user.id)
+        except SQLAlchemyError:  # an error page about the database must still render
+            from ..extensions import db
+
+            db.session.rollback()
+            features = set()
         g._console_chrome = {
             "beta_classes": " ".join(f"beta-{name.replace('_', '-')}" for name in sorted(features)),
             "nav_can_manage_keys": can(current_user, "viewer:manage_keys"),

@@ -10,6 +10,7 @@ from .role import CustomRole
 from .setting import InstanceSetting
 from .team import Team
 from .user import User
+from .user_invite import UserInvite
 
 __all__ = [
     "ApiKey",
@@ -21,5 +22,6 @@ __all__ = [
     "Team",
     "TeamInvitation",
     "User",
+    "UserInvite",
     "UserProfile",
 ]

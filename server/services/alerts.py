@@ -14,11 +14,8 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -121,45 +118,21 @@ def post_webhook(url: str, payload: dict[str, Any]) -> None:
 
 
 def email_configured() -> bool:
-    return bool((get_setting("smtp_host") or "").strip())
+    from .mail import is_configured
+
+    return is_configured()
 
 
 def send_email(to: str, subject: str, text: str) -> None:
-    """Send one plain-text message through the SMTP server of the ``smtp_*`` settings.
+    """Send one message through the instance's SMTP server (:mod:`.mail`). Raises AlertNotSent
+    with the mail service's reason (it never carries the SMTP password)."""
+    from ..errors import OutpostError
+    from .mail import send_mail
 
-    Raises AlertNotSent (never carrying the SMTP password).
-    """
-    host = (get_setting("smtp_host") or "").strip()
-    if not host:
-        raise AlertNotSent("e-mail is not set up on this instance (SMTP host is empty)")
-    port, security = int(get_setting("smtp_port")), get_setting("smtp_security")
-    username, password = get_setting("smtp_username"), get_setting("smtp_password")
-    instance_host = urlsplit(current_app.config["OUTPOST"].url).hostname or "localhost"
-    sender = (get_setting("smtp_from") or "").strip() or f"outpost@{instance_host}"
-    message = EmailMessage()
-    message["From"] = formataddr((get_setting("instance_name") or "Outpost", sender))
-    message["To"] = to
-    message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message.set_content(text)
     try:
-        if security == "ssl":
-            client = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT_SECONDS, context=_tls_context())
-        else:
-            client = smtplib.SMTP(host, port, timeout=TIMEOUT_SECONDS)
-        with client:
-            if security == "starttls":
-                client.starttls(context=_tls_context())
-            if username:
-                client.login(username, password)
-            client.send_message(message, from_addr=sender, to_addrs=[to])
-    except (smtplib.SMTPException, OSError) as exc:
-        reason = str(exc) or type(exc).__name__
-        if password:
-            reason = reason.replace(password, "********")
-        raise AlertNotSent(
-            f"the SMTP server {host}:{port} did not take the message ({reason})"
-        ) from None
+        send_mail(to, subject, text)
+    except OutpostError as exc:
+        raise AlertNotSent(exc.details.get("reason") or exc.message) from None
 
 
 # --- run alerts -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from ..errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationF
 from ..extensions import db
 from ..models import User
 from ..models.base import utcnow
+from ..models.user import SEAT_TYPES
 from . import audit
 from .passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from .seats import ensure_seat_available
@@ -148,43 +149,136 @@ def touch_last_active(user: User) -> None:
         db.session.commit()
 
 
+def get_person(username: str) -> User:
+    """A human user by username. Service accounts are not managed as users: their team's
+    admins look after them. Raises NotFound (``user_not_found``)."""
+    user = get_by_username(username)
+    if user.is_service_account:
+        raise NotFound(
+            f"{username!r} is a service account: its team's admins manage it under the team's "
+            "service accounts.",
+            code="user_not_found",
+        )
+    return user
+
+
 def _ensure_not_last_admin(user: User) -> None:
-    if not user.system_admin:
+    if not user.system_admin or user.state != "active":
         return
     others = db.session.scalar(
         select(func.count(User.id)).where(
-            User.system_admin.is_(True), User.state == "active", User.id != user.id
+            User.system_admin.is_(True),
+            User.state == "active",
+            User.kind == "user",
+            User.id != user.id,
         )
     )
     if not others:
         raise Conflict(
-            "This is the last active system admin. Promote another admin first.",
+            f"{user.username} is the last active system admin. Make another user a system admin "
+            "first.",
             code="last_system_admin",
         )
 
 
-def deactivate(user: User) -> User:
-    """Deactivate: ends every session and disables every API key at once."""
-    if user.state == "deactivated":
-        return user
-    _ensure_not_last_admin(user)
-    user.state = "deactivated"
-    user.session_version += 1
-    audit.record("user:deactivate", target=user)
+def _check_change(user: User, state: str, system_admin: bool, seat_type: str) -> None:
+    """Every guard on a system admin's change to ``user``, before anything is applied."""
+    from .licensing import require_feature
+
+    if state not in ("active", "deactivated", user.state):
+        raise ValidationFailed("State must be 'active' or 'deactivated'.", code="invalid_state")
+    if seat_type not in SEAT_TYPES:
+        raise ValidationFailed("Seat type must be 'full' or 'viewer'.", code="invalid_seat_type")
+    if state == "active" and user.state == "invited":
+        raise Conflict(
+            f"{user.username} has not accepted the invitation yet; they become active when they "
+            "do.",
+            code="invite_pending",
+        )
+    if state == "active" and user.state != "active" and user.password_hash is None:
+        raise Conflict(
+            f"{user.username} never accepted the invitation: send a new invitation link instead.",
+            code="invite_pending",
+        )
+    if seat_type == "viewer" and user.seat_type != "viewer":
+        require_feature("view_only")
+    if system_admin and seat_type == "viewer":
+        raise ValidationFailed(
+            "Viewer seats are read-only and cannot hold system admin rights.",
+            code="viewer_cannot_be_admin",
+        )
+    if user.system_admin and (not system_admin or state != "active"):
+        _ensure_not_last_admin(user)
+    holds_full_seat = user.state == "active" and user.seat_type == "full"
+    if state == "active" and seat_type == "full" and not holds_full_seat:
+        ensure_seat_available("full")
+
+
+def _apply_state(user: User, state: str) -> None:
+    from ..models import UserInvite
+
+    was = user.state
+    user.state = state
+    if state == "deactivated":
+        user.session_version += 1  # ends every session; API keys check the state
+        db.session.query(UserInvite).filter(UserInvite.user_id == user.id).delete()
+        audit.record("user:deactivate", target=user, details={"previous_state": was})
+    else:
+        audit.record("user:reactivate", target=user)
+
+
+def _apply_seat(user: User, seat_type: str) -> None:
+    from ..models import ApiKey
+
+    details: dict = {"from": user.seat_type, "to": seat_type}
+    if seat_type == "viewer":  # viewer seats have no API keys
+        details["api_keys_revoked"] = (
+            db.session.query(ApiKey).filter(ApiKey.user_id == user.id).delete()
+        )
+    user.seat_type = seat_type
+    audit.record("user:seat_change", target=user, details=details)
+
+
+def update_user(
+    user: User,
+    *,
+    state: str | None = None,
+    system_admin: bool | None = None,
+    seat_type: str | None = None,
+) -> User:
+    """Apply a system admin's changes to ``user`` all at once, or none of them.
+
+    Raises Conflict (``last_system_admin``, ``seat_limit_reached``, ``invite_pending``),
+    Forbidden (``license_required``/``license_expired``: viewer seats need ``view_only``) and
+    ValidationFailed (``invalid_state``, ``invalid_seat_type``, ``viewer_cannot_be_admin``).
+    Each change is audited: ``user:deactivate``, ``user:reactivate``, ``user:promote``,
+    ``user:demote``, ``user:seat_change``.
+    """
+    if user.is_service_account:
+        raise Conflict("Service accounts are managed by their team.", code="service_account")
+    new_state = state or user.state
+    new_admin = user.system_admin if system_admin is None else system_admin
+    new_seat = seat_type or user.seat_type
+    _check_change(user, new_state, new_admin, new_seat)
+    if new_state != user.state:
+        _apply_state(user, new_state)
+    if new_admin != user.system_admin:
+        user.system_admin = new_admin
+        audit.record("user:promote" if new_admin else "user:demote", target=user)
+    if new_seat != user.seat_type:
+        _apply_seat(user, new_seat)
     db.session.commit()
     return user
+
+
+def deactivate(user: User) -> User:
+    """Deactivate: ends every session and disables every API key at once."""
+    return update_user(user, state="deactivated")
 
 
 def reactivate(user: User) -> User:
-    if user.state == "active":
-        return user
-    if user.state != "deactivated":
-        raise Conflict("Only deactivated users can be reactivated.", code="not_deactivated")
-    ensure_seat_available(user.seat_type)
-    user.state = "active"
-    audit.record("user:reactivate", target=user)
-    db.session.commit()
-    return user
+    """Reactivate a deactivated user (a seat must be free)."""
+    return update_user(user, state="active")
 
 
 def set_password(user: User, password: str) -> None:
@@ -198,3 +292,22 @@ def set_password(user: User, password: str) -> None:
 def ensure_system_admin(user: User) -> None:
     if not user.system_admin:
         raise Forbidden("Only system admins can do this.", code="permission_denied")
+
+
+def sign_up(username: str, email: str, password: str, display_name: str = "") -> User:
+    """Create an account through the public sign-up page (``signup_mode = open`` only).
+
+    Raises Forbidden (``signup_closed``) when sign-up is by invitation only, and what
+    :func:`create_user` raises (bad input, taken name, ``seat_limit_reached``).
+    """
+    from .system_settings import get_setting
+
+    if get_setting("signup_mode") != "open":
+        raise Forbidden(
+            "Sign-up is by invitation only on this instance. Ask a system admin to invite you.",
+            code="signup_closed",
+        )
+    user = create_user(username, email, password, display_name=(display_name or "").strip())
+    audit.record("user:signup", target=user, actor=user)
+    db.session.commit()
+    return user

@@ -36,6 +36,9 @@ def test_public_routes_are_the_expected_few(app):
         "console.login",
         "console.logout",
         "console.setup",
+        # Sign-up (refused unless signup_mode is open) and the one-time user invitation link.
+        "console.signup",
+        "console.accept_invite",
         # The embedded filesystem storage: the signed URL token is the authorization.
         "storage_fs.signed_object",
     }
