@@ -156,7 +156,7 @@ SETTINGS: dict[str, SystemSetting] = {
         _s(
             "alert_webhook_allowlist",
             list,
-            "alerts",
+            "security",
             "Hosts that users' Slack-style alert webhooks may point at",
             check=_allowlist,
         ),
