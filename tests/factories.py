@@ -99,3 +99,88 @@ def count_queries():
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def make_service_account(team, name: str = "bot"):
+    """A service account of ``team`` (member role), built directly (no license check)."""
+    from server.extensions import db
+    from server.models import Membership, User
+
+    account = User(username=f"{team.slug}-{name}", kind="service_account", service_team_id=team.id)
+    db.session.add(account)
+    db.session.flush()
+    db.session.add(Membership(team_id=team.id, user_id=account.id, role="member"))
+    db.session.commit()
+    return account
+
+
+def make_project(team, name: str | None = None, *, visibility: str = "private", created_by=None):
+    """A project of ``team`` built directly on the model."""
+    from server.extensions import db
+    from server.models import Project
+
+    name = name or f"project{next(_counter)}"
+    project = Project(
+        team_id=team.id,
+        name=name,
+        display_name=name,
+        visibility=visibility,
+        created_by_id=created_by.id if created_by is not None else None,
+    )
+    db.session.add(project)
+    db.session.commit()
+    return project
+
+
+def make_run(project, creator, run_id: str | None = None, **fields):
+    """A running run in ``project`` owned (and logged) by ``creator``."""
+    from server.extensions import db
+    from server.models import Run
+
+    run_id = run_id or f"run{next(_counter)}"
+    run = Run(
+        project_id=project.id,
+        run_id=run_id,
+        name=fields.pop("name", run_id),
+        created_by_id=creator.id,
+        logged_by_id=fields.pop("logged_by", creator).id,
+        **fields,
+    )
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def make_sweep(project, creator, sweep_id: str | None = None):
+    """A random-search sweep in ``project`` owned by ``creator``."""
+    from server.extensions import db
+    from server.models import Sweep
+
+    sweep_id = sweep_id or f"sweep{next(_counter)}"
+    sweep = Sweep(
+        project_id=project.id,
+        sweep_id=sweep_id,
+        name=sweep_id,
+        config={"method": "random", "parameters": {"lr": {"values": [0.1, 0.01]}}},
+        created_by_id=creator.id,
+    )
+    db.session.add(sweep)
+    db.session.commit()
+    return sweep
+
+
+def make_report(project, author, title: str = "Findings", body: str = "# Findings"):
+    """A report in ``project`` written by ``author``."""
+    from server.extensions import db
+    from server.models import Report
+
+    report = Report(
+        project_id=project.id,
+        title=title,
+        body=body,
+        created_by_id=author.id,
+        updated_by_id=author.id,
+    )
+    db.session.add(report)
+    db.session.commit()
+    return report

@@ -6,8 +6,11 @@ from .invitation import TeamInvitation
 from .membership import Membership
 from .profile import UserProfile
 from .project import Project
+from .report import Report, ReportComment, ReportFollow
 from .role import CustomRole
+from .run import Run, RunFile, RunHistoryRow
 from .setting import InstanceSetting
+from .sweep import Sweep
 from .team import Team
 from .user import User
 from .user_invite import UserInvite
@@ -19,6 +22,13 @@ __all__ = [
     "InstanceSetting",
     "Membership",
     "Project",
+    "Report",
+    "ReportComment",
+    "ReportFollow",
+    "Run",
+    "RunFile",
+    "RunHistoryRow",
+    "Sweep",
     "Team",
     "TeamInvitation",
     "User",

@@ -1,0 +1,108 @@
+"""Runs: one execution of a training script, with its config, summary, metric history and
+files. A run lives in a project; its permissions follow the project's team and visibility,
+its ownership follows its creator (``created_by_id``), wherever it is moved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .project import Project
+from .sweep import Sweep
+from .user import User
+
+RUN_STATES = ("running", "finished", "crashed", "stopped")
+
+
+class Run(db.Model):
+    __tablename__ = "runs"
+    __table_args__ = (UniqueConstraint("project_id", "run_id", name="uq_runs_project_run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    # The client's id for the run (given or generated), unique within the project.
+    run_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    notes: Mapped[str] = mapped_column(String(4000), default="")
+    group: Mapped[str] = mapped_column(String(128), default="")
+    job_type: Mapped[str] = mapped_column(String(64), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    # A permitted user asked the run to stop; the client sees it and finishes as "stopped".
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    sweep_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sweeps.id", ondelete="SET NULL"), index=True
+    )
+    # Ownership: the human (or service account) the run is attributed to ...
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # ... and the principal that actually sent it (a service account, or the creator).
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    history_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship()
+    sweep: Mapped[Sweep | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    logged_by: Mapped[User | None] = relationship(foreign_keys=[logged_by_id])
+
+    # Read by ``authorize``; loaders attach the already loaded project, so no query.
+    @property
+    def team_id(self) -> int:
+        return self.project.team_id
+
+    @property
+    def is_public(self) -> bool:
+        return self.project.is_public
+
+    def __repr__(self) -> str:
+        return f"<Run {self.project_id}/{self.run_id}>"
+
+
+class RunHistoryRow(db.Model):
+    """One row of logged metrics at a ``_step``; steps only grow within a run."""
+
+    __tablename__ = "run_history"
+    __table_args__ = (UniqueConstraint("run_pk", "step", name="uq_run_history_run_pk_step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RunFile(db.Model):
+    """A file a run declared; its bytes live in the team's bucket, reached by signed URLs."""
+
+    __tablename__ = "run_files"
+    __table_args__ = (UniqueConstraint("run_pk", "path", name="uq_run_files_run_pk_path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,363 @@
+"""Runs: create, update, finish, stop, move and delete; metric history; attribution.
+
+A run belongs to its creator (``created_by_id``), whatever project it is moved to; the
+principal that sent it (a service account, usually) is kept as ``logged_by_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import clock
+from ..auth import authorize
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import Project, Run, RunHistoryRow, Sweep
+from . import audit
+from .run_attribution import attribute_run
+
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ID_ALPHABET = string.ascii_lowercase + string.digits
+MAX_JSON_BYTES = 1024 * 1024  # config, summary
+MAX_HISTORY_ROWS = 1000  # rows per request
+MAX_HISTORY_BYTES = 4 * 1024 * 1024  # one request's rows, serialised
+MAX_STEP = 2**63 - 1
+FINAL_STATES = ("finished", "crashed")  # "stopped" comes only from a stop request
+
+
+@dataclass
+class RunSpec:
+    """What a client gives when it creates a run."""
+
+    run_id: str | None = None
+    name: str = ""
+    notes: str = ""
+    group: str = ""
+    job_type: str = ""
+    tags: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    sweep: str | None = None
+    username: str | None = None  # attribution requested by a service account's client
+    user_email: str | None = None
+
+
+def generate_run_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(8))
+
+
+def check_run_id(run_id: str) -> str:
+    if not RUN_ID_RE.match(run_id or ""):
+        raise ValidationFailed(
+            "Run ids are 1-64 letters, digits, '_' or '-'.", code="invalid_run_id"
+        )
+    return run_id
+
+
+def check_json_size(name: str, value: Any, limit: int = MAX_JSON_BYTES) -> None:
+    if len(json.dumps(value, separators=(",", ":"))) > limit:
+        raise ValidationFailed(
+            f"{name} is larger than {limit // 1024} KiB.", code=f"{name}_too_large"
+        )
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags without surrounding blanks or duplicates, order kept."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        tag = tag.strip()
+        if not tag:
+            raise ValidationFailed("Tags cannot be empty.", code="invalid_tag")
+        seen.setdefault(tag, None)
+    return list(seen)
+
+
+def audit_run(action: str, run: Run, **details: Any) -> None:
+    """Record ``action`` on ``run``, named by its run id, in the run's team."""
+    audit.record(
+        action,
+        target_type="run",
+        target_id=str(run.id),
+        target_name=run.run_id,
+        team_id=run.team_id,
+        details=details,
+    )
+
+
+def _with_project(run: Run, project: Project) -> Run:
+    """Attach the already loaded project without marking the run changed."""
+    set_committed_value(run, "project", project)
+    return run
+
+
+def runs_query(project: Project, *, state=None, group=None, sweep: Sweep | None = None):
+    """Runs of ``project`` with everything a list shows loaded in the same query."""
+    stmt = (
+        select(Run)
+        .where(Run.project_id == project.id)
+        .options(joinedload(Run.created_by), joinedload(Run.logged_by), joinedload(Run.sweep))
+    )
+    if state:
+        stmt = stmt.where(Run.state == state)
+    if group:
+        stmt = stmt.where(Run.group == group)
+    if sweep is not None:
+        stmt = stmt.where(Run.sweep_id == sweep.id)
+    return stmt
+
+
+def attach_project(runs: list[Run], project: Project) -> list[Run]:
+    return [_with_project(run, project) for run in runs]
+
+
+def load_run(project: Project, run_id: str) -> Run:
+    """The run ``run_id`` of ``project``; NotFound (``run_not_found``) otherwise."""
+    run = db.session.scalar(runs_query(project).where(Run.run_id == run_id))
+    if run is None:
+        raise NotFound(f"No run {run_id!r} in {project.name}.", code="run_not_found")
+    return _with_project(run, project)
+
+
+def _load_sweep(project: Project, sweep_id: str | None) -> Sweep | None:
+    if not sweep_id:
+        return None
+    sweep = db.session.scalar(
+        select(Sweep).where(Sweep.project_id == project.id, Sweep.sweep_id == sweep_id)
+    )
+    if sweep is None:
+        raise NotFound(f"No sweep {sweep_id!r} in {project.name}.", code="sweep_not_found")
+    return sweep
+
+
+def _ensure_free(project: Project, run_id: str) -> None:
+    taken = db.session.scalar(
+        select(Run.id).where(Run.project_id == project.id, Run.run_id == run_id)
+    )
+    if taken is not None:
+        raise Conflict(f"{project.name} already has a run {run_id!r}.", code="run_exists")
+
+
+def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[str, str]]]:
+    """Start a run in ``project``, attributed per :func:`attribute_run`.
+
+    Returns the run and the attribution warnings. Raises ValidationFailed for bad input,
+    NotFound for an unknown sweep, Conflict when the run id is taken.
+    """
+    run_id = check_run_id(spec.run_id) if spec.run_id else generate_run_id()
+    check_json_size("config", spec.config)
+    tags = clean_tags(spec.tags)
+    sweep = _load_sweep(project, spec.sweep)
+    _ensure_free(project, run_id)
+    owner_id, warnings = attribute_run(actor, spec.username, spec.user_email)
+    run = Run(
+        project_id=project.id,
+        run_id=run_id,
+        name=spec.name or run_id,
+        notes=spec.notes,
+        group=spec.group,
+        job_type=spec.job_type,
+        tags=tags,
+        config=spec.config,
+        summary={},
+        state="running",
+        sweep_id=sweep.id if sweep else None,
+        created_by_id=owner_id,
+        logged_by_id=actor.id,
+        history_count=0,
+    )
+    db.session.add(run)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same id created concurrently
+        db.session.rollback()
+        raise Conflict(f"{project.name} already has a run {run_id!r}.", code="run_exists") from None
+    _with_project(run, project)
+    audit_run("run:create", run, project=project.name, created_by_id=owner_id)
+    db.session.commit()
+    return load_run(project, run_id), warnings
+
+
+def update_run(run: Run, changes: dict[str, Any]) -> Run:
+    """Rename, retag, merge config/summary keys, or finish (``state``).
+
+    ``config`` and ``summary`` are merged key by key into what is stored. Raises
+    ValidationFailed for bad input and Conflict (``run_not_running``) when finishing a run
+    that already ended in another state.
+    """
+    for key in ("name", "notes", "group", "job_type"):
+        if changes.get(key) is not None:
+            setattr(run, key, changes[key])
+    if changes.get("tags") is not None:
+        run.tags = clean_tags(changes["tags"])
+    for key in ("config", "summary"):
+        if changes.get(key):
+            merged = {**(getattr(run, key) or {}), **changes[key]}
+            check_json_size(key, merged)
+            setattr(run, key, merged)
+    if changes.get("state") is not None:
+        _finish(run, changes["state"], changes.get("exit_code"))
+    audit_run("run:update", run, fields=sorted(changes))
+    db.session.commit()
+    return run
+
+
+def _finish(run: Run, state: str, exit_code: int | None) -> None:
+    if state not in FINAL_STATES:
+        raise ValidationFailed(
+            "A run finishes as 'finished' or 'crashed' (stop it with POST .../stop).",
+            code="invalid_state",
+        )
+    if run.state != "running":
+        if run.state in (state, "stopped"):
+            return  # a retried finish, or a client finishing after a forced stop
+        raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
+    # A run asked to stop that then ends is recorded as stopped, whatever the client says.
+    run.state = "stopped" if run.stop_requested else state
+    run.exit_code = exit_code
+    run.finished_at = clock.now()
+    audit_run("run:finish", run, state=run.state)
+
+
+def request_stop(run: Run, *, force: bool = False) -> Run:
+    """Ask a running run to stop: ``stop_requested`` is set and the client, which sees it on
+    the run and in every history response, finishes the run, which is then ``stopped``. With
+    ``force`` (the process is gone) the run is marked stopped at once.
+
+    Raises Conflict (``run_not_running``) for a run that already ended.
+    """
+    if run.state != "running":
+        raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
+    run.stop_requested = True
+    if force:
+        run.state = "stopped"
+        run.finished_at = clock.now()
+    audit_run("run:stop", run, force=force)
+    db.session.commit()
+    return run
+
+
+def move_run(actor, run: Run, target: Project) -> Run:
+    """Move ``run`` to another project of its team; its creator (owner) stays.
+
+    The caller holds ``run:move`` on the run; logging into the target (``run:log``) is checked
+    here. A run leaving its project leaves its sweep too. Raises ValidationFailed for the
+    same project, Conflict when the target already has a run with this id.
+    """
+    authorize(actor, "run:log", target)
+    source = run.project
+    if target.id == source.id:
+        raise ValidationFailed(f"The run is already in {source.name}.", code="same_project")
+    _ensure_free(target, run.run_id)
+    details = {"from": source.name, "to": target.name}
+    if run.sweep_id is not None:
+        details["left_sweep"] = run.sweep.sweep_id
+        run.sweep_id = None
+        set_committed_value(run, "sweep", None)
+    run.project_id = target.id
+    _with_project(run, target)
+    audit_run("run:move", run, **details)
+    db.session.commit()
+    return run
+
+
+def delete_run(run: Run) -> None:
+    """Delete the run with its history and files (the objects too, best effort)."""
+    from .run_files import delete_objects, stored_paths
+
+    paths = stored_paths([run.id])
+    audit_run("run:delete", run, files=len(paths))
+    db.session.delete(run)
+    db.session.commit()
+    delete_objects(run.project.team, paths)
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+def _steps(rows: list[dict[str, Any]]) -> list[int]:
+    steps = []
+    for index, row in enumerate(rows):
+        step = row.get("_step")
+        if type(step) is not int or not 0 <= step <= MAX_STEP:
+            raise ValidationFailed(
+                "Every history row needs '_step', a whole number >= 0.",
+                code="invalid_step",
+                errors=[{"field": f"rows.{index}._step", "message": "a whole number >= 0"}],
+            )
+        if steps and step <= steps[-1]:
+            raise ValidationFailed(
+                "Steps must increase within a batch.",
+                code="step_not_increasing",
+                errors=[{"field": f"rows.{index}._step", "message": "not above the previous"}],
+            )
+        steps.append(step)
+    return steps
+
+
+def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Append metric rows (each with a ``_step`` above every stored step) to a running run.
+
+    The summary takes each metric's latest value. Returns what the client needs next:
+    rows accepted, the last step, and whether a stop was requested. Raises ValidationFailed
+    for a bad or too large batch, Conflict (``step_not_increasing`` with ``last_step``, or
+    ``run_not_running``); a refused batch stores nothing.
+    """
+    if not rows or len(rows) > MAX_HISTORY_ROWS:
+        raise ValidationFailed(
+            f"Send 1 to {MAX_HISTORY_ROWS} rows per request.", code="history_batch_too_large"
+        )
+    check_json_size("history_batch", rows, MAX_HISTORY_BYTES)
+    steps = _steps(rows)
+    # Lock the run row (PostgreSQL) so concurrent batches see each other's last step.
+    current = db.session.execute(
+        select(Run.state, Run.last_step).where(Run.id == run.id).with_for_update()
+    ).one()
+    if current.state != "running":
+        raise Conflict(f"The run already ended as {current.state}.", code="run_not_running")
+    if current.last_step is not None and steps[0] <= current.last_step:
+        raise Conflict(
+            f"Step {steps[0]} is not above the last stored step {current.last_step}.",
+            code="step_not_increasing",
+            last_step=current.last_step,
+        )
+    latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
+    summary = {**(run.summary or {}), **latest}
+    check_json_size("summary", summary)
+    db.session.execute(
+        insert(RunHistoryRow),
+        [
+            {"run_pk": run.id, "step": step, "data": _metrics(row), "created_at": clock.now()}
+            for step, row in zip(steps, rows, strict=True)
+        ],
+    )
+    run.summary = summary
+    run.last_step = steps[-1]
+    run.history_count = (run.history_count or 0) + len(rows)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            "Another batch stored these steps first.", code="step_not_increasing"
+        ) from None
+    return {"accepted": len(rows), "last_step": steps[-1], "stop_requested": run.stop_requested}
+
+
+def _metrics(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "_step"}
+
+
+def history_query(run: Run, *, min_step: int | None = None):
+    stmt = select(RunHistoryRow).where(RunHistoryRow.run_pk == run.id)
+    if min_step is not None:
+        stmt = stmt.where(RunHistoryRow.step >= min_step)
+    return stmt
