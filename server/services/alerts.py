@@ -140,7 +140,12 @@ def send_email(to: str, subject: str, text: str) -> None:
 
 def _describe(run: Any, state: str) -> tuple[str, str]:
     """Subject and text of an alert about ``run``."""
-    name = getattr(run, "display_name", None) or getattr(run, "name", "") or "a run"
+    name = (
+        getattr(run, "display_name", None)
+        or getattr(run, "name", "")
+        or getattr(run, "run_id", "")
+        or "a run"
+    )
     project = getattr(run, "project", None)
     team = getattr(project, "team", None)
     where = f"{team.slug}/{project.name}" if project is not None and team is not None else ""
@@ -208,6 +213,9 @@ def notify_run_state(run: Any, state: str) -> list[Delivery]:
         return _send_all(owner, channels, subject, text)
     except Exception:  # an alert must never break the run update that triggered it
         log.exception("run alert for state %s failed", state)
+        from ..extensions import db
+
+        db.session.rollback()  # the run change is committed already; leave a usable session
         return []
 
 

@@ -1,6 +1,5 @@
 """Run alerts really leave the server: e-mail through a real SMTP server and Slack-style
-webhooks to a real HTTPS receiver, both on 127.0.0.1. Runs are not on main yet, so the run is
-a plain record with the attributes the run model will have (owner, name, project)."""
+webhooks to a real HTTPS receiver, both on 127.0.0.1, when a run finishes or crashes."""
 
 import logging
 from types import SimpleNamespace
@@ -8,10 +7,10 @@ from types import SimpleNamespace
 import pytest
 
 from server.errors import ServiceUnavailable
-from server.services import alerts, projects, system_settings
+from server.services import alerts, system_settings
 from server.services import profile as profile_service
 from server.services import users as user_service
-from tests.factories import make_team, make_user
+from tests.factories import bearer, make_key, make_project, make_run, make_team, make_user
 
 
 @pytest.fixture
@@ -19,13 +18,13 @@ def world(app, smtp_sink, webhook_receiver):
     system_settings.update_settings(
         {**smtp_sink.settings(), "alert_webhook_allowlist": [webhook_receiver.allowlist_entry]}
     )
-    owner = make_user("ada", email="ada@example.test")
+    owner = make_user("ada", email="ada@example.test", password=None)
     team = make_team("vision", admins=[owner])
-    project = projects.create_project(owner, team, "detector")
-    run = SimpleNamespace(
-        name="resnet-50", display_name=None, created_by_id=owner.id, project=project
+    project = make_project(team, "detector", created_by=owner)
+    run = make_run(project, owner, "r1", name="resnet-50")
+    return SimpleNamespace(
+        owner=owner, project=project, run=run, mail=smtp_sink, hooks=webhook_receiver
     )
-    return SimpleNamespace(owner=owner, run=run, mail=smtp_sink, hooks=webhook_receiver)
 
 
 def choose(world, **alerts_prefs):
@@ -105,3 +104,33 @@ def test_test_alerts_report_why_they_failed(world):
         alerts.send_test_alert(world.owner, "email")
     assert refused.value.code == "alert_not_sent"
     assert "not set up" in refused.value.message
+
+
+RUNS = "/api/v1/teams/vision/projects/detector/runs"
+
+
+def test_finishing_a_run_through_the_api_sends_the_owners_alerts(client, world):
+    choose(world, run_finished=["email"], run_crashed=["slack"])
+    headers = bearer(make_key(world.owner))
+    started = client.post(RUNS, json={"run_id": "r2", "name": "vit-b16"}, headers=headers)
+    assert started.status_code == 201, started.json
+    done = client.patch(f"{RUNS}/r2", json={"state": "finished"}, headers=headers)
+    assert done.status_code == 200 and done.json["state"] == "finished"
+    assert [m.subject for m in world.mail.messages] == [
+        "[Outpost] Run vit-b16 finished in vision/detector"
+    ]
+    again = client.patch(f"{RUNS}/r2", json={"state": "finished"}, headers=headers)
+    assert again.status_code == 200 and len(world.mail.messages) == 1  # a retry sends nothing
+    crashed = client.patch(f"{RUNS}/r1", json={"state": "crashed"}, headers=headers)
+    assert crashed.json["state"] == "crashed"
+    (hook,) = world.hooks.requests
+    assert "Run resnet-50 crashed" in hook["json"]["text"]
+
+
+def test_a_webhook_that_fails_does_not_fail_the_run_update(client, world):
+    choose(world, run_crashed=["slack"])
+    world.hooks.status = 503
+    headers = bearer(make_key(world.owner))
+    crashed = client.patch(f"{RUNS}/r1", json={"state": "crashed"}, headers=headers)
+    assert crashed.status_code == 200 and crashed.json["state"] == "crashed"
+    assert len(world.hooks.requests) == 1
