@@ -101,6 +101,7 @@ class TeamProfileForm(FlaskForm):
         "Links (one per line: label | https://…)", validators=[Length(max=10_000)]
     )
     showcase = SelectMultipleField("Showcased projects", validate_choice=True)
+    showcase_reports = SelectMultipleField("Showcased reports", validate_choice=True)
 
 
 # --- my settings ------------------------------------------------------------------------------

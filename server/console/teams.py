@@ -12,18 +12,17 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms.fields.choices import SelectChoice
 
 from ..api.pagination import paginate
 from ..auth import can, requires
-from ..errors import OutpostError, Unauthenticated, ValidationFailed
+from ..errors import OutpostError, Unauthenticated
 from ..extensions import db
 from ..models import Membership, Project, Team, User
 from ..services import projects as project_service
 from ..services import teams as team_service
 from . import bp
+from . import team_showcase as showcase
 from .forms import TeamProfileForm, VisibilityForm
-from .templating import safe_url
 
 PAGE = 50
 
@@ -109,28 +108,6 @@ def teams():
 # --- home and profile -------------------------------------------------------------------------
 
 
-def _showcased_projects(team: Team) -> list[Project]:
-    names = [
-        item.get("name")
-        for item in team.showcase or []
-        if isinstance(item, dict) and item.get("kind", "project") == "project"
-    ]
-    if not names:
-        return []
-    stmt = project_service.projects_query(current_user, team).where(Project.name.in_(names))
-    found = {project.name: project for project in db.session.scalars(stmt)}
-    return [found[name] for name in names if name in found]
-
-
-def _links(team: Team) -> list[dict[str, str]]:
-    links = []
-    for item in team.links or []:
-        url = safe_url(item.get("url")) if isinstance(item, dict) else None
-        if url:
-            links.append({"label": item.get("label") or url, "url": url})
-    return links
-
-
 @bp.get("/teams/<team>")
 @requires("team:view_profile", resource=load_team_profile)
 def team_home(team: str, resource: TeamProfile):
@@ -152,31 +129,12 @@ def team_home(team: str, resource: TeamProfile):
         "teams/home.html",
         team_row,
         "home",
-        showcased=_showcased_projects(team_row),
-        links=_links(team_row),
+        showcased=showcase.showcased_projects(team_row),
+        reports=showcase.showcased_reports(team_row),
+        links=showcase.links(team_row),
         member_count=member_count,
         people=people,
     )
-
-
-def parse_links(text: str) -> list[dict[str, str]]:
-    """``label | url`` per line (or a bare URL). Raises ValidationFailed (``invalid_link``)."""
-    links = []
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        label, _, url = line.rpartition("|") if "|" in line else ("", "", line)
-        url, label = url.strip(), label.strip()
-        if safe_url(url) is None:
-            raise ValidationFailed(
-                f"Line {number} of the links is not 'label | https://…': {line[:80]!r}.",
-                code="invalid_link",
-            )
-        links.append({"label": label[:120] or url, "url": url[:2048]})
-    if len(links) > 20:
-        raise ValidationFailed("A team shows at most 20 links.", code="too_many_links")
-    return links
 
 
 def _profile_form(team: Team, submitted: bool = False) -> TeamProfileForm:
@@ -190,12 +148,8 @@ def _profile_form(team: Team, submitted: bool = False) -> TeamProfileForm:
             intro=team.intro,
             profile_visibility=team.profile_visibility,
             links="\n".join(f"{x.get('label', '')} | {x.get('url', '')}" for x in team.links),
-            showcase=[x.get("name") for x in team.showcase or [] if isinstance(x, dict)],
         )
-    names = db.session.scalars(
-        select(Project.name).where(Project.team_id == team.id).order_by(Project.name).limit(500)
-    ).all()
-    form.showcase.choices = [SelectChoice(name) for name in names]
+    showcase.fill_showcase_form(form, team, submitted)
     return form
 
 
@@ -228,8 +182,8 @@ def save_team_profile(team: str, resource: Team):
                 "display_name": form.display_name.data.strip(),
                 "intro": form.intro.data or "",
                 "profile_visibility": form.profile_visibility.data,
-                "links": parse_links(form.links.data),
-                "showcase": [{"kind": "project", "name": n} for n in form.showcase.data or []],
+                "links": showcase.parse_links(form.links.data),
+                "showcase": showcase.showcase_from_form(form),
             },
         )
     except OutpostError as error:

@@ -181,6 +181,15 @@ def test_team_profile_is_edited_with_a_sanitised_preview(client, lab):
         person("alice"), lab, "detector", visibility="public", description="Boxes"
     )
     projects.create_project(person("alice"), lab, "secret-model")
+    from server.services import reports
+
+    report = reports.create_report(
+        person("alice"),
+        projects.load_project(lab, "detector"),
+        title="Q3 results",
+        description="",
+        body="",
+    )
     login(client, "alice")
     intro = (
         "# Vision Lab\n\n[![Follow](https://img.shields.io/badge/follow-us-blue)](https://x.test)"
@@ -225,27 +234,33 @@ def test_team_profile_is_edited_with_a_sanitised_preview(client, lab):
         profile_visibility="public",
         links="Lab website | https://lab.example.org\nhttps://papers.example.org",
         showcase=["detector", "secret-model"],
+        showcase_reports=[str(report.id)],
     )
     assert saved.status_code == 302
     html = page_text(client, "/teams/lab")[1]
     assert 'src="https://img.shields.io/badge/follow-us-blue"' in html
     assert "<script>alert" not in html and "onerror" not in html
     assert 'href="https://lab.example.org"' in html and "Lab website" in html
-    assert "detector" in html and "secret-model" in html
+    assert "detector" in html and "secret-model" in html and "Q3 results" in html
 
 
 def test_public_profile_is_seen_by_every_signed_in_user_with_public_projects_only(client, lab):
     admin = person("alice")
-    projects.create_project(admin, lab, "detector", visibility="public")
-    projects.create_project(admin, lab, "secret-model")
-    from server.services import teams
+    public = projects.create_project(admin, lab, "detector", visibility="public")
+    private = projects.create_project(admin, lab, "secret-model")
+    from server.services import reports, teams
 
-    showcase = [{"kind": "project", "name": n} for n in ("detector", "secret-model")]
+    shown = reports.create_report(admin, public, title="Detector results", description="", body="")
+    hidden = reports.create_report(admin, private, title="Unreleased", description="", body="")
+    showcase = [{"kind": "project", "name": n} for n in ("detector", "secret-model")] + [
+        {"kind": "report", "id": r.id} for r in (shown, hidden)
+    ]
     teams.update_team(lab, {"profile_visibility": "public", "intro": "Hi", "showcase": showcase})
     login(client, "outsider")
     status, html = page_text(client, "/teams/lab")
     assert status == 200 and "Vision Lab" in html and "detector" in html
-    assert "secret-model" not in html
+    assert "Detector results" in html
+    assert "secret-model" not in html and "Unreleased" not in html
     assert 'aria-label="Team"' not in html  # no tabs for non-members
     assert client.get("/teams/lab/members").status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(html)})
