@@ -9,11 +9,15 @@ def init_app(app: Flask) -> None:
     from ..extensions import csrf
     from . import (  # noqa: F401  (register routes)
         api_keys,
+        artifact_aliases,
+        artifacts,
         license,
         members,
         openapi,
         profile,
         projects,
+        registry,
+        registry_admins,
         reports,
         roles,
         runs,

@@ -121,7 +121,10 @@ def get_member(team: str, username: str, resource: Team):
 def update_member(team: str, username: str, resource: Team, body: UpdateMember):
     membership = memberships.load_membership(resource, username)
     updated = memberships.update_member(
-        membership, role_name_=body.role, registry_admin=body.registry_admin
+        membership,
+        role_name_=body.role,
+        registry_admin=body.registry_admin,
+        actor=current_user._get_current_object(),
     )
     return member_dict(updated)
 

@@ -32,12 +32,13 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import api_keys, serve, storage, users
+    from . import api_keys, maintenance, serve, storage, users
 
     main.add_command(serve.serve)
     main.add_command(users.users)
     main.add_command(api_keys.api_keys)
     main.add_command(storage.storage)
+    main.add_command(maintenance.maintenance)
 
 
 _register()

@@ -49,3 +49,31 @@ def deactivate(username: str) -> None:
     except OutpostError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Deactivated {username}.")
+
+
+@users.command("show")
+@click.argument("username")
+@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@with_appcontext
+def show(username: str, as_json: bool) -> None:
+    """Show a user. Exits 1 when there is no such user, so deploy recipes can test for one
+    (for example the first admin) without changing anything."""
+    import json
+
+    from ..services import users as service
+
+    try:
+        user = service.get_by_username(username)
+    except OutpostError as exc:
+        raise click.ClickException(exc.message) from None
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "state": user.state,
+        "system_admin": bool(user.system_admin),
+    }
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        role = "system admin" if user.system_admin else "user"
+        click.echo(f"{user.username} <{user.email}>: {role}, {user.state}")

@@ -1,11 +1,13 @@
 """Database models, one module per domain noun."""
 
 from .api_key import ApiKey
+from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion
 from .audit import AuditEvent
 from .invitation import TeamInvitation
 from .membership import Membership
 from .profile import UserProfile
 from .project import Project
+from .registry import ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel
 from .report import Report, ReportComment, ReportFollow
 from .role import CustomRole
 from .run import Run, RunFile, RunHistoryRow
@@ -17,11 +19,19 @@ from .user_invite import UserInvite
 
 __all__ = [
     "ApiKey",
+    "ArtifactAlias",
+    "ArtifactCollection",
+    "ArtifactFile",
+    "ArtifactVersion",
     "AuditEvent",
     "CustomRole",
     "InstanceSetting",
     "Membership",
+    "ModelAlias",
+    "ModelVersion",
     "Project",
+    "ProtectedAlias",
+    "RegisteredModel",
     "Report",
     "ReportComment",
     "ReportFollow",

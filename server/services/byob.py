@@ -7,17 +7,22 @@ object. Credentials are sealed at rest and never returned.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
 
-from ..errors import Forbidden, ServiceUnavailable, ValidationFailed
+from ..errors import Forbidden, OutpostError, ServiceUnavailable, ValidationFailed
 from .licensing import require_feature
 from .secret_box import seal
 from .storage_settings import byob_storage_settings
 from .team_storage import Placement
 
 CONFIG_KEYS = ("provider", "prefix", "region", "kms_key_id", "endpoint")
+CREDENTIAL_KEYS = {"s3": {"access_key", "secret_key"}, "gcs": {"service_account_json"}}
+# Existing buckets may predate today's naming rules (dots, underscores, GCS's long names), so
+# only what no provider accepts is refused here; the probe finds the rest.
+BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,220}[A-Za-z0-9]$")
 
 
 def endpoint_allowlist() -> list[str]:
@@ -27,26 +32,50 @@ def endpoint_allowlist() -> list[str]:
     return list(get_setting("byob_endpoint_allowlist") or [])
 
 
-def prove_team_bucket(slug: str, spec: dict[str, Any]) -> Placement:
-    """Check allowlist, then probe the bucket; return where the team will live.
-
-    Raises Forbidden (license or endpoint not allowed), ValidationFailed (bad spec or the
-    bucket refused the probe, with the reason), ServiceUnavailable (endpoint unreachable).
-    """
-    from ..storage import (
-        EndpointNotAllowed,
-        StorageConfigError,
-        StorageError,
-        StorageUnavailable,
-        check_endpoint_allowed,
-        get_provider,
+def endpoint_refused(exc) -> Forbidden:
+    return Forbidden(
+        f"{exc.message} No request was sent to it.",
+        code="endpoint_not_allowed",
     )
 
-    require_feature("secure_storage_connector")
-    if spec.get("provider") not in ("s3", "gcs"):
+
+def _check_spec(spec: dict[str, Any]) -> dict[str, str] | None:
+    """Validate the parts of a bucket description the probe cannot judge; return credentials."""
+    provider = spec.get("provider")
+    if provider not in ("s3", "gcs"):
         raise ValidationFailed("A team's own bucket must be on S3 or GCS.", code="invalid_storage")
-    config = {key: spec.get(key) or "" for key in CONFIG_KEYS}
+    bucket = spec.get("bucket") or ""
+    if not BUCKET_RE.match(bucket) or ".." in bucket:
+        raise ValidationFailed(
+            f"{bucket!r} is not a bucket name: use letters, digits, '.', '-' or '_'.",
+            code="invalid_bucket_name",
+        )
     credentials = spec.get("credentials") or None
+    wrong = credentials is not None and (
+        set(credentials) != CREDENTIAL_KEYS[provider] or not all(credentials.values())
+    )
+    if wrong:
+        wanted = " and ".join(sorted(CREDENTIAL_KEYS[provider]))
+        raise ValidationFailed(
+            f"Credentials for a {provider} bucket are {wanted} (or none, to use the server's "
+            "own identity).",
+            code="invalid_credentials",
+        )
+    return credentials
+
+
+def prove_team_bucket(slug: str, spec: dict[str, Any]) -> Placement:
+    """Check license, allowlist, then probe the bucket; return where the team will live.
+
+    Raises Forbidden (``license_required``, ``endpoint_not_allowed``), ValidationFailed
+    (bad description, or ``bucket_verification_failed`` with the storage error's code as
+    ``reason``), ServiceUnavailable (``storage_unavailable``: the endpoint did not answer).
+    """
+    from ..storage import EndpointNotAllowed, StorageConfigError, check_endpoint_allowed
+
+    require_feature("secure_storage_connector")
+    credentials = _check_spec(spec)
+    config = {key: spec.get(key) or "" for key in CONFIG_KEYS}
     try:
         settings = byob_storage_settings(config, credentials)
     except StorageConfigError as exc:
@@ -54,25 +83,33 @@ def prove_team_bucket(slug: str, spec: dict[str, Any]) -> Placement:
     try:
         check_endpoint_allowed(settings.effective_endpoint, endpoint_allowlist())
     except EndpointNotAllowed as exc:
-        raise Forbidden(
-            f"{exc} A system admin can allow it in the BYOB endpoint allowlist.",
-            code="endpoint_not_allowed",
-        ) from None
-    origin = current_app.config["OUTPOST"].url.rstrip("/")
-    try:
-        report = get_provider(settings).probe_access(
-            spec["bucket"], prefix=config["prefix"], cors_origins=[origin]
-        )
-    except StorageUnavailable as exc:
-        raise ServiceUnavailable(
-            f"The bucket's endpoint did not answer: {exc}", code="storage_unreachable"
-        ) from None
-    except StorageError as exc:
-        raise ValidationFailed(
-            f"The bucket could not be verified: {exc}",
-            code="bucket_verification_failed",
-            reason=type(exc).__name__,
-        ) from None
+        raise endpoint_refused(exc) from None
+    report = _probe(settings, spec["bucket"], config["prefix"])
     config["warnings"] = list(report.warnings)
     sealed = seal(credentials) if credentials else None
     return Placement("byob", spec["bucket"], config, credentials=sealed, created=False)
+
+
+def _probe(settings, bucket: str, prefix: str):
+    from ..storage import StorageError, StorageUnavailable, get_provider
+
+    origin = current_app.config["OUTPOST"].url.rstrip("/")
+    where = f"bucket {bucket!r} at {settings.effective_endpoint}"
+    try:
+        return get_provider(settings).probe_access(bucket, prefix=prefix, cors_origins=[origin])
+    except StorageUnavailable as exc:
+        raise ServiceUnavailable(
+            f"The team was not created: {where} did not answer. {exc.message}",
+            code="storage_unavailable",
+        ) from None
+    except StorageError as exc:
+        raise _verification_failed(exc, where) from None
+
+
+def _verification_failed(exc, where: str) -> OutpostError:
+    return ValidationFailed(
+        f"The team was not created: {where} could not be verified (write, read and delete of a "
+        f"probe object). {exc.message}",
+        code="bucket_verification_failed",
+        reason=exc.code,
+    )

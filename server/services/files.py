@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 
 from .. import clock
-from ..errors import Conflict, OutpostError, ValidationFailed
+from ..errors import Conflict, Forbidden, OutpostError, ValidationFailed
 from ..models import Team
 
 MAX_KEY_BYTES = 900  # S3 and GCS allow 1024; leave room for the connector prefix
@@ -68,15 +68,19 @@ def check_relative_path(path: str) -> str:
 def _check_endpoint_allowed(team: Team) -> None:
     """Checked on every use: once an admin removes a connector's endpoint from the allowlist,
     this server sends it no further requests."""
-    from ..storage import StorageError, check_endpoint_allowed
+    from ..storage import EndpointNotAllowed, check_endpoint_allowed
     from .byob import endpoint_allowlist
     from .storage_settings import byob_storage_settings
 
     settings = byob_storage_settings(team.storage_config or {}, None)
     try:
         check_endpoint_allowed(settings.effective_endpoint, endpoint_allowlist())
-    except StorageError as exc:
-        raise storage_error(exc) from None
+    except EndpointNotAllowed as exc:
+        raise Forbidden(
+            f"Team {team.slug!r} keeps its files in its own bucket, whose endpoint is not "
+            f"allowed: {exc.message} No request was sent to it.",
+            code="endpoint_not_allowed",
+        ) from None
 
 
 def _byob_provider(team: Team):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..auth import authorize
 from ..auth.permissions import BUILTIN_ROLES, REGISTRY_ADMIN_GRANTS, is_known
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
@@ -143,9 +144,21 @@ def add_member(team: Team, *, user: User, role_name_: str) -> Membership:
     return membership
 
 
-def update_member(membership: Membership, *, role_name_: str | None, registry_admin: bool | None):
-    """Change role and/or the registry-admin flag. The last admin cannot be demoted."""
+def update_member(
+    membership: Membership,
+    *,
+    role_name_: str | None,
+    registry_admin: bool | None,
+    actor=None,
+):
+    """Change role and/or the registry-admin flag. The last admin cannot be demoted.
+
+    Changing the flag also needs ``registry:manage_admins`` (asked of ``authorize`` for
+    ``actor``), so a role that may manage members but not registry admins cannot flip it.
+    """
     details: dict = {}
+    if registry_admin is not None and registry_admin != membership.registry_admin:
+        authorize(actor, "registry:manage_admins", membership)
     if role_name_ is not None and role_name_ != role_name(membership):
         role, custom = resolve_role(role_name_)
         if membership.user.is_service_account and role != "member":

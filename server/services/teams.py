@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .. import clock
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Membership, Team, User
-from . import audit
+from . import audit, team_storage
 from .licensing import current_status
 
+log = logging.getLogger(__name__)
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 PROFILE_FIELDS = ("display_name", "intro", "profile_visibility", "links", "showcase")
 
@@ -67,10 +71,8 @@ def create_team(
     team limit is reached. Storage is provisioned by :mod:`.team_storage` before the team row
     is committed, so a failure leaves nothing behind.
     """
-    from . import team_storage
-
     slug = validate_slug(name)
-    if db.session.scalar(select(Team.id).where(Team.slug == slug)) is not None:
+    if _slug_taken(slug):
         raise Conflict(f"A team named {slug!r} already exists.", code="team_exists")
     _ensure_team_limit()
     first_admin = admin or db.session.get(User, actor.id)
@@ -97,11 +99,18 @@ def create_team(
             details={"storage": placement.kind, "bucket": placement.bucket},
         )
         db.session.commit()
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
+        if isinstance(exc, IntegrityError) and _slug_taken(slug):
+            # Created at the same moment by another request: the bucket is that team's now.
+            raise Conflict(f"A team named {slug!r} already exists.", code="team_exists") from None
         team_storage.undo_provisioning(placement)
         raise
     return team
+
+
+def _slug_taken(slug: str) -> bool:
+    return db.session.scalar(select(Team.id).where(Team.slug == slug)) is not None
 
 
 def teams_query(principal):
@@ -171,19 +180,61 @@ def restore_team(team: Team) -> Team:
     return team
 
 
-def purge_expired_teams() -> list[str]:
-    """Purge teams whose retention ended: their internal bucket is emptied and removed (a
-    team's own bucket is never touched), then the team and its data are deleted."""
-    from . import team_storage
+@dataclass
+class PurgeReport:
+    """One purge run: the teams purged, and those kept because their storage failed."""
 
-    due = db.session.scalars(
-        select(Team).where(Team.state == "deleted", Team.purge_after <= clock.now())
-    ).all()
-    purged = []
-    for team in due:
-        team_storage.purge_team_storage(team)
-        audit.record("team:purge", target=team, team_id=team.id)
-        purged.append(team.slug)
+    purged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # slug -> reason
+
+
+def due_for_purge() -> list[Team]:
+    """Deleted teams whose retention period is over, oldest deletion first."""
+    stmt = select(Team).where(Team.state == "deleted", Team.purge_after <= clock.now())
+    return list(db.session.scalars(stmt.order_by(Team.purge_after, Team.id)))
+
+
+def purge_teams() -> PurgeReport:
+    """Purge every team whose retention ended: its internal bucket is emptied and removed (a
+    team's own bucket is never touched), then the team and its data are deleted.
+
+    A team that cannot be purged is kept, with a failed ``team:purge`` audit event, so the next
+    run tries again; the other teams go on.
+    """
+    report = PurgeReport()
+    for team in due_for_purge():
+        slug = team.slug
+        problem = _purge_team(team)
+        if problem is None:
+            report.purged.append(slug)
+        else:
+            report.failed[slug] = problem
+    return report
+
+
+def _purge_team(team: Team) -> str | None:
+    """Purge one team; return None, or why it was kept."""
+    from ..storage import StorageError
+
+    team_id, bucket, kind = team.id, team.bucket, team.storage_kind
+    try:
+        removed = team_storage.purge_team_storage(team)
+        details = {"storage": kind, "bucket": bucket, "bucket_removed": removed}
+        audit.record("team:purge", target=team, team_id=team_id, details=details)
         db.session.delete(team)
         db.session.commit()
-    return purged
+        return None
+    except StorageError as exc:
+        code, reason = exc.code, f"its storage could not be purged: {exc.message}"
+    except SQLAlchemyError as exc:
+        code, reason = "database_error", f"its data could not be deleted: {exc.__class__.__name__}"
+        log.error("purging team %s failed: %s", team_id, exc)
+    db.session.rollback()
+    details = {"bucket": bucket, "error": code, "reason": reason}
+    audit.record_now("team:purge", target=team, team_id=team_id, result="failure", details=details)
+    return reason
+
+
+def purge_expired_teams() -> list[str]:
+    """The slugs :func:`purge_teams` purged (teams it had to keep are in its report)."""
+    return purge_teams().purged

@@ -107,9 +107,21 @@ class StorageProvider(ABC):
             status = "unchanged"
         if apply and status == "created":
             self._create_bucket(bucket)
-        if apply and update.needed:
+            try:
+                self._update_bucket(bucket, update)
+            except StorageError:
+                self._remove_new_bucket(bucket)
+                raise
+        elif apply and update.needed:
             self._update_bucket(bucket, update)
         return ProvisionResult(bucket, team_slug, status, changes, dry_run=not apply)
+
+    def _remove_new_bucket(self, bucket: str) -> None:
+        """Remove a bucket this call just created and could not finish: nothing half-made."""
+        try:
+            self.delete_bucket(bucket, purge=True)
+        except StorageError:
+            pass  # the error that stopped provisioning is the one worth reporting
 
     def _refuse_foreign_bucket(self, bucket: str, current: BucketConfig, team_slug: str) -> None:
         owner = current.labels.get(TEAM_LABEL)

@@ -169,8 +169,8 @@ class GCSProvider(StorageProvider):
                 return None
             except gexc.Forbidden as exc:
                 raise AccessDenied(
-                    f"Bucket {bucket} exists but these credentials may not use it: it belongs "
-                    "to another project, or they lack permission."
+                    f"Access denied: these credentials may not read the settings of bucket "
+                    f"{bucket}: the name belongs to another project, or they lack permission."
                 ) from exc
         rules = [
             CorsRule(

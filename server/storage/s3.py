@@ -184,8 +184,9 @@ class S3Provider(StorageProvider):
                     return None
                 if _code(exc) in DENIED_CODES:
                     raise AccessDenied(
-                        f"Bucket {bucket} exists but these credentials may not use it: it "
-                        "belongs to another account, or they lack permission."
+                        f"Access denied: these credentials may not read the settings of bucket "
+                        f"{bucket} ({_code(exc)}): the name belongs to another account, or "
+                        "they lack permission."
                     ) from exc
                 raise
             return BucketConfig(

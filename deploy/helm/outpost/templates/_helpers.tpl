@@ -1,0 +1,289 @@
+{{/* Names ------------------------------------------------------------------------------- */}}
+
+{{- define "outpost.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "outpost.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "outpost.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The chart's own Secret (generated keys and credentials given as values). */}}
+{{- define "outpost.secretName" -}}
+{{- printf "%s-credentials" (include "outpost.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "outpost.minioName" -}}
+{{- printf "%s-minio" (include "outpost.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "outpost.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "outpost.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels: call with (dict "ctx" $ "component" "server") ---------------------------------- */}}
+
+{{- define "outpost.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "outpost.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "outpost.labels" -}}
+helm.sh/chart: {{ include "outpost.chart" .ctx }}
+{{ include "outpost.selectorLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: outpost
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end -}}
+
+{{/* Images ------------------------------------------------------------------------------ */}}
+
+{{- define "outpost.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* URLs -------------------------------------------------------------------------------- */}}
+
+{{- define "outpost.url" -}}
+{{- if .Values.url -}}
+{{- .Values.url | trimSuffix "/" -}}
+{{- else if .Values.ingress.enabled -}}
+{{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) .Values.ingress.host -}}
+{{- else -}}
+{{- printf "http://%s.%s.svc:%v" (include "outpost.fullname" .) .Release.Namespace .Values.service.port -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "outpost.minioEndpoint" -}}
+{{- if .Values.minio.endpoint -}}
+{{- .Values.minio.endpoint | trimSuffix "/" -}}
+{{- else if .Values.minio.ingress.enabled -}}
+{{- printf "%s://%s" (ternary "https" "http" .Values.minio.ingress.tls.enabled) .Values.minio.ingress.host -}}
+{{- else -}}
+{{- printf "http://%s.%s.svc:9000" (include "outpost.minioName" .) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Which credentials live in the chart's own Secret ------------------------------------ */}}
+
+{{- define "outpost.generatesKeys" -}}
+{{- if not .Values.secrets.existingSecret }}true{{ end -}}
+{{- end -}}
+
+{{- define "outpost.databaseInChartSecret" -}}
+{{- if not .Values.database.existingSecret }}true{{ end -}}
+{{- end -}}
+
+{{- define "outpost.s3KeysInChartSecret" -}}
+{{- if and (eq .Values.storage.type "s3") (not .Values.storage.s3.existingSecret) .Values.storage.s3.accessKey }}true{{ end -}}
+{{- end -}}
+
+{{- define "outpost.needsChartSecret" -}}
+{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) }}true{{ end -}}
+{{- end -}}
+
+{{- define "outpost.databaseUrl" -}}
+{{- $db := .Values.database -}}
+{{- printf "postgresql+psycopg://%s:%s@%s:%v/%s?sslmode=%s" (urlquery $db.user | replace "+" "%20") (urlquery $db.password | replace "+" "%20") $db.host $db.port (urlquery $db.name) $db.sslmode -}}
+{{- end -}}
+
+{{/* Refuse combinations the schema cannot express, with a message saying what to set. */}}
+{{- define "outpost.validate" -}}
+{{- if and (not .Values.database.existingSecret) (not .Values.database.host) -}}
+{{- fail "database: set database.existingSecret (a Secret holding the URL) or database.host and database.password; Outpost needs an external PostgreSQL." -}}
+{{- end -}}
+{{- if and (not .Values.database.existingSecret) (not .Values.database.password) -}}
+{{- fail "database.password is required with database.host (or put the whole URL in database.existingSecret)." -}}
+{{- end -}}
+{{- if and .Values.license.existingSecret .Values.license.token -}}
+{{- fail "license: set either license.existingSecret or license.token, not both." -}}
+{{- end -}}
+{{- if and (eq .Values.storage.type "s3") (ne (empty .Values.storage.s3.accessKey) (empty .Values.storage.s3.secretKey)) -}}
+{{- fail "storage.s3: set both accessKey and secretKey, or neither." -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) -}}
+{{- fail "ingress.tls.secretName is required when ingress.tls.enabled is true." -}}
+{{- end -}}
+{{- if and (eq .Values.storage.type "minio") .Values.minio.ingress.enabled (not .Values.minio.ingress.host) -}}
+{{- fail "minio.ingress.host is required when minio.ingress.enabled is true." -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment shared by the server, the migration job and the bucket job.
+     Call with (dict "ctx" $ "storage" true). */}}
+{{- define "outpost.env" -}}
+{{- $ := .ctx -}}
+{{- $secret := include "outpost.secretName" $ -}}
+- name: OUTPOST_ENV
+  value: production
+- name: OUTPOST_URL
+  value: {{ include "outpost.url" $ | quote }}
+- name: OUTPOST_DATA_DIR
+  value: /var/lib/outpost
+- name: OUTPOST_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ default $secret $.Values.secrets.existingSecret }}
+      key: {{ ternary "secret-key" $.Values.secrets.secretKeyKey (empty $.Values.secrets.existingSecret) }}
+- name: OUTPOST_ENCRYPTION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ default $secret $.Values.secrets.existingSecret }}
+      key: {{ ternary "encryption-key" $.Values.secrets.encryptionKeyKey (empty $.Values.secrets.existingSecret) }}
+- name: OUTPOST_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ default $secret $.Values.database.existingSecret }}
+      key: {{ ternary "database-url" $.Values.database.existingSecretKey (empty $.Values.database.existingSecret) }}
+{{- if or $.Values.license.existingSecret $.Values.license.token }}
+- name: OUTPOST_LICENSE_FILE
+  value: /etc/outpost/license/license
+{{- end }}
+{{- range $key, $value := $.Values.config }}
+- name: {{ printf "OUTPOST_%s" (upper $key) }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- if .storage }}
+{{ include "outpost.storageEnv" $ }}
+{{- end }}
+{{- end -}}
+
+{{- define "outpost.storageEnv" -}}
+- name: OUTPOST_STORAGE_PROVIDER
+  value: {{ .Values.storage.type | quote }}
+- name: OUTPOST_STORAGE_BUCKET_PREFIX
+  value: {{ .Values.storage.bucketPrefix | quote }}
+{{- if eq .Values.storage.type "minio" }}
+{{- $minioSecret := default (include "outpost.minioName" .) .Values.minio.auth.existingSecret }}
+- name: OUTPOST_STORAGE_ENDPOINT
+  value: {{ include "outpost.minioEndpoint" . | quote }}
+- name: OUTPOST_STORAGE_REGION
+  value: {{ .Values.minio.region | quote }}
+- name: OUTPOST_STORAGE_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $minioSecret }}
+      key: {{ ternary "root-user" .Values.minio.auth.rootUserKey (empty .Values.minio.auth.existingSecret) }}
+- name: OUTPOST_STORAGE_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $minioSecret }}
+      key: {{ ternary "root-password" .Values.minio.auth.rootPasswordKey (empty .Values.minio.auth.existingSecret) }}
+{{- else if eq .Values.storage.type "s3" }}
+{{- if .Values.storage.s3.endpoint }}
+- name: OUTPOST_STORAGE_ENDPOINT
+  value: {{ .Values.storage.s3.endpoint | quote }}
+{{- end }}
+- name: OUTPOST_STORAGE_REGION
+  value: {{ .Values.storage.s3.region | quote }}
+{{- if or .Values.storage.s3.existingSecret .Values.storage.s3.accessKey }}
+{{- $s3Secret := default (include "outpost.secretName" .) .Values.storage.s3.existingSecret }}
+- name: OUTPOST_STORAGE_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3Secret }}
+      key: {{ ternary "storage-access-key" .Values.storage.s3.accessKeyKey (empty .Values.storage.s3.existingSecret) }}
+- name: OUTPOST_STORAGE_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3Secret }}
+      key: {{ ternary "storage-secret-key" .Values.storage.s3.secretKeyKey (empty .Values.storage.s3.existingSecret) }}
+{{- end }}
+{{- else if eq .Values.storage.type "gcs" }}
+{{- if .Values.storage.gcs.endpoint }}
+- name: OUTPOST_STORAGE_ENDPOINT
+  value: {{ .Values.storage.gcs.endpoint | quote }}
+{{- end }}
+{{- if .Values.storage.gcs.location }}
+- name: OUTPOST_STORAGE_REGION
+  value: {{ .Values.storage.gcs.location | quote }}
+{{- end }}
+{{- if .Values.storage.gcs.existingSecret }}
+- name: GOOGLE_APPLICATION_CREDENTIALS
+  value: /etc/outpost/gcs/credentials.json
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes: writable /tmp and data dir (the root filesystem is read-only), license, GCS key. */}}
+{{- define "outpost.volumes" -}}
+- name: tmp
+  emptyDir: {}
+- name: data
+  emptyDir: {}
+{{- if or .Values.license.existingSecret .Values.license.token }}
+- name: license
+  secret:
+    secretName: {{ default (include "outpost.secretName" .) .Values.license.existingSecret }}
+    items:
+      - key: {{ ternary "license" .Values.license.key (empty .Values.license.existingSecret) }}
+        path: license
+{{- end }}
+{{- if and (eq .Values.storage.type "gcs") .Values.storage.gcs.existingSecret }}
+- name: gcs-credentials
+  secret:
+    secretName: {{ .Values.storage.gcs.existingSecret }}
+    items:
+      - key: {{ .Values.storage.gcs.key }}
+        path: credentials.json
+{{- end }}
+{{- end -}}
+
+{{- define "outpost.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+- name: data
+  mountPath: /var/lib/outpost
+{{- if or .Values.license.existingSecret .Values.license.token }}
+- name: license
+  mountPath: /etc/outpost/license
+  readOnly: true
+{{- end }}
+{{- if and (eq .Values.storage.type "gcs") .Values.storage.gcs.existingSecret }}
+- name: gcs-credentials
+  mountPath: /etc/outpost/gcs
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* Pod-level settings shared by every Outpost pod. */}}
+{{- define "outpost.podCommon" -}}
+serviceAccountName: {{ include "outpost.serviceAccountName" . }}
+automountServiceAccountToken: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
