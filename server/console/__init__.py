@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         profile,
         signup,
         team_members,
+        team_registry,
         team_service_accounts,
         teams,
         user_invites,

@@ -81,6 +81,10 @@ class RegistryAdminForm(FlaskForm):
     username = SelectField("Member", validate_choice=False)
 
 
+class ProtectedAliasForm(FlaskForm):
+    alias = StringField("Alias", validators=[DataRequired(), Length(max=128)])
+
+
 class ServiceAccountForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=40)])
     description = StringField("Description", validators=[Length(max=128)])

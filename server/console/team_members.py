@@ -3,7 +3,7 @@ registry-admin flag, remove (with confirmation), and the single-admin warning.""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -16,7 +16,7 @@ from ..models import CustomRole, Membership, Team, User
 from ..services import invitations, memberships
 from ..services.licensing import current_status
 from . import bp
-from .forms import ConfirmForm, InviteForm, RegistryAdminForm, RoleForm
+from .forms import ConfirmForm, InviteForm, RoleForm
 from .teams import PAGE, cursor_arg, load_team, render_team_page
 
 ROLE_LABELS = {"admin": "Admin", "member": "Member", "view-only": "View-only"}
@@ -144,71 +144,3 @@ def remove_member(team: str, username: str, resource: Team):
 
         _member_action(resource, username, remove)
     return redirect(url_for("console.team_members", team=resource.slug))
-
-
-# --- registry admins --------------------------------------------------------------------------
-
-
-def _set_registry_admin(team: Team, username: str, on: bool) -> None:
-    def flag(membership: Membership) -> str:
-        memberships.update_member(membership, role_name_=None, registry_admin=on)
-        return f"{username} {'is now' if on else 'is no longer'} a registry admin."
-
-    _member_action(team, username, flag)
-
-
-@bp.post("/teams/<team>/members/<username>/registry-admin")
-@requires("registry:manage_admins", resource=load_team)
-def toggle_registry_admin(team: str, username: str, resource: Team):
-    if ConfirmForm().validate_on_submit():
-        _set_registry_admin(resource, username, request.form.get("registry_admin") == "on")
-    return redirect(url_for("console.team_members", team=resource.slug))
-
-
-@bp.get("/teams/<team>/registry")
-@requires("registry:view", resource=load_team)
-def team_registry(team: str, resource: Team):
-    rows = db.session.execute(
-        select(User.username, User.display_name, Membership.role, Membership.registry_admin)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.team_id == resource.id,
-            (Membership.registry_admin.is_(True)) | (Membership.role == "admin"),
-        )
-        .order_by(User.username)
-        .limit(200)
-    ).all()
-    form = RegistryAdminForm()
-    candidates = db.session.execute(
-        select(User.username)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.team_id == resource.id,
-            Membership.registry_admin.is_(False),
-            Membership.role != "admin",
-            User.kind == "user",
-        )
-        .order_by(User.username)
-        .limit(200)
-    ).all()
-    form.username.choices = [SelectChoice(name) for (name,) in candidates]
-    return render_team_page(
-        "teams/registry.html", resource, "registry", rows=rows, form=form, confirm=ConfirmForm()
-    )
-
-
-@bp.post("/teams/<team>/registry/admins")
-@requires("registry:manage_admins", resource=load_team)
-def add_registry_admin(team: str, resource: Team):
-    form = RegistryAdminForm()
-    if form.validate_on_submit() and form.username.data:
-        _set_registry_admin(resource, form.username.data, True)
-    return redirect(url_for("console.team_registry", team=resource.slug))
-
-
-@bp.post("/teams/<team>/registry/admins/<username>/remove")
-@requires("registry:manage_admins", resource=load_team)
-def remove_registry_admin(team: str, username: str, resource: Team):
-    if ConfirmForm().validate_on_submit():
-        _set_registry_admin(resource, username, False)
-    return redirect(url_for("console.team_registry", team=resource.slug))

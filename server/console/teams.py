@@ -69,6 +69,7 @@ def team_flags(team: Team) -> dict[str, bool]:
         "can_manage_settings": can(user, "team:manage_settings", team),
         "can_manage_service_accounts": can(user, "service_account:manage", team),
         "can_manage_registry_admins": can(user, "registry:manage_admins", team),
+        "can_manage_protected_aliases": can(user, "registry:manage_protected_aliases", team),
         "can_view_registry": can(user, "registry:view", team),
     }
 

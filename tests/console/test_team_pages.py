@@ -309,6 +309,39 @@ def test_registry_admins_are_managed_by_team_admins(client, lab):
     assert "bob is no longer a registry admin" in page_text(client, "/teams/lab/registry")[1]
 
 
+def test_protected_aliases_are_managed_by_registry_admins_only(client, lab):
+    login(client, "alice")  # a team admin who is not a registry admin
+    html = page_text(client, "/teams/lab/registry")[1]
+    assert 'data-testid="protect-alias-form"' not in html
+    refused = client.post(
+        "/teams/lab/registry/protected-aliases",
+        data={"csrf_token": csrf_token(html), "alias": "production"},
+    )
+    assert refused.status_code == 403
+    post_form(client, "/teams/lab/registry", "/teams/lab/registry/admins", username="bob")
+    client.post("/logout", data={"csrf_token": csrf_token(html)})
+
+    login(client, "bob")
+    post_form(
+        client,
+        "/teams/lab/registry",
+        "/teams/lab/registry/protected-aliases",
+        alias="production",
+    )
+    html = page_text(client, "/teams/lab/registry")[1]
+    assert "production is now protected" in html and 'data-alias="production"' in html
+    again = post_form(
+        client, "/teams/lab/registry", "/teams/lab/registry/protected-aliases", alias="production"
+    )
+    assert again.status_code == 302
+    assert "is protected already" in page_text(client, "/teams/lab/registry")[1]
+    post_form(
+        client, "/teams/lab/registry", "/teams/lab/registry/protected-aliases/production/remove"
+    )
+    html = page_text(client, "/teams/lab/registry")[1]
+    assert "production is no longer protected" in html and 'data-alias="production"' not in html
+
+
 def test_service_accounts_need_a_license_and_show_the_key_once(client, lab, issue_license):
     login(client, "alice")
     html = page_text(client, "/teams/lab/service-accounts")[1]

@@ -1,7 +1,7 @@
 """user profiles (institution, bio, avatar, default team, beta features, alerts)
 
 Revision ID: 4f7a06a2bf79
-Revises: 64bb488d4ea2
+Revises: 099cdad82cbc
 Create Date: 2026-12-01 06:34:30.220453
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "4f7a06a2bf79"
-down_revision = "64bb488d4ea2"
+down_revision = "099cdad82cbc"
 branch_labels = None
 depends_on = None
 
