@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.object_storage",
     "tests.fixtures.smtp",
+    "tests.fixtures.alert_sinks",
 ]
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         license,
         members,
         openapi,
+        profile,
         projects,
         registry,
         registry_admins,

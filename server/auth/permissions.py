@@ -53,6 +53,7 @@ _VOCABULARY = [
     _p("team:delete", Scope.INSTANCE, "Delete and restore teams"),
     # Team administration
     _p("team:view", Scope.TEAM, "See a team, its members and its settings"),
+    _p("team:view_profile", Scope.TEAM, "See a team's profile page (public ones: everybody)"),
     _p("team:manage_members", Scope.TEAM, "Add and remove members, change roles"),
     _p("team:manage_settings", Scope.TEAM, "Manage team settings, profile and project privacy"),
     _p("service_account:manage", Scope.TEAM, "Create and delete the team's service accounts"),
@@ -91,6 +92,7 @@ OWN_SUFFIX = ":own"
 VIEW_ONLY_GRANTS = frozenset(
     {
         "team:view",
+        "team:view_profile",
         "project:view",
         "run:view",
         "report:view",
@@ -140,13 +142,18 @@ REGISTRY_ADMIN_GRANTS = frozenset(
 )
 
 # A public project (and what is in it) is readable by every signed-in principal of the
-# instance; service accounts of other teams may also log runs to it (SPEC §3).
-PUBLIC_GRANTS = frozenset({"project:view", "run:view", "report:view", "artifact:view"})
+# instance; service accounts of other teams may also log runs to it (SPEC §3). A team whose
+# profile is public shows its profile page to every signed-in principal the same way.
+PUBLIC_GRANTS = frozenset(
+    {"project:view", "run:view", "report:view", "artifact:view", "team:view_profile"}
+)
 PUBLIC_SERVICE_ACCOUNT_GRANTS = PUBLIC_GRANTS | {"run:log"}
 
 # System admins may look after any team's membership and settings (to repair a team that lost
 # its admins, for example) without becoming members; team data needs a team role.
-SYSTEM_ADMIN_TEAM_GRANTS = frozenset({"team:view", "team:manage_members", "team:manage_settings"})
+SYSTEM_ADMIN_TEAM_GRANTS = frozenset(
+    {"team:view", "team:view_profile", "team:manage_members", "team:manage_settings"}
+)
 
 BUILTIN_ROLES: dict[str, frozenset[str]] = {
     "view-only": frozenset(VIEW_ONLY_GRANTS),

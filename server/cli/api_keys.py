@@ -23,7 +23,9 @@ def create(username: str, name: str) -> None:
     from ..services import users as user_service
 
     try:
-        key, full_key = key_service.create_key(user_service.get_by_username(username), name)
+        key, full_key = key_service.create_key(
+            user_service.get_by_username(username), name, by_operator=True
+        )
     except OutpostError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Created API key {key.key_id} ({name}) for {username}. Store it now:", err=True)

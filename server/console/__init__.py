@@ -17,11 +17,19 @@ def init_app(app: Flask) -> None:
         api_keys,
         auth,
         home,
+        profile,
         signup,
+        team_members,
+        team_registry,
+        team_service_accounts,
+        teams,
         user_invites,
+        users_public,
     )
+    from .templating import init_templating
 
     app.register_blueprint(bp)
+    init_templating(app)
 
     @app.context_processor
     def license_banner():

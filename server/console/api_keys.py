@@ -1,4 +1,9 @@
-"""The user's API keys page: create (full key shown once), table, delete."""
+"""My API keys page (Settings › API keys): create (the full key shown once, with a copy
+button), a table of key id, name, created and last used, delete with confirmation.
+
+Viewer seats have no keys (``authorize`` refuses the page); while the system setting
+``disable_api_key_creation`` is on, the page lists and deletes keys but offers no creation.
+"""
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -12,45 +17,49 @@ from . import bp
 from .forms import ApiKeyForm, ConfirmForm
 
 
-@bp.get("/settings/api-keys")
-@requires("viewer:manage_keys")
-def api_keys():
+def _render(form: ApiKeyForm, new_key: str | None = None, status: int = 200):
     keys = db.session.scalars(
         service.list_keys_query(current_user).order_by(ApiKey.created_at.desc()).limit(200)
     ).all()
     return render_template(
-        "console/api_keys.html", keys=keys, form=ApiKeyForm(), confirm=ConfirmForm(), new_key=None
-    )
+        "settings/api_keys.html",
+        section="api_keys",
+        keys=keys,
+        form=form,
+        confirm=ConfirmForm(),
+        new_key=new_key,
+        creation_disabled=service.key_creation_disabled(),
+    ), status
+
+
+@bp.get("/settings/api-keys")
+@requires("viewer:manage_keys")
+def api_keys():
+    return _render(ApiKeyForm())
 
 
 @bp.post("/settings/api-keys")
 @requires("viewer:manage_keys")
 def create_api_key():
     form = ApiKeyForm()
-    new_key = None
-    if form.validate_on_submit():
-        try:
-            _, new_key = service.create_key(current_user, form.name.data)
-        except OutpostError as error:
-            flash(error.message, "error")
-    else:
+    if not form.validate_on_submit():
         flash("Give the key a name.", "error")
-    keys = db.session.scalars(
-        service.list_keys_query(current_user).order_by(ApiKey.created_at.desc()).limit(200)
-    ).all()
-    return render_template(
-        "console/api_keys.html",
-        keys=keys,
-        form=ApiKeyForm(formdata=None),
-        confirm=ConfirmForm(),
-        new_key=new_key,
-    )
+        return _render(form, status=422)
+    try:
+        _, new_key = service.create_key(current_user, form.name.data)
+    except OutpostError as error:
+        flash(error.message, "error")
+        return _render(form, status=error.status)
+    return _render(ApiKeyForm(formdata=None), new_key=new_key)
 
 
 @bp.post("/settings/api-keys/<key_id>/delete")
 @requires("viewer:manage_keys")
 def delete_api_key(key_id: str):
     if ConfirmForm().validate_on_submit():
-        service.delete_key(current_user, key_id)
-        flash(f"API key {key_id} deleted. It stops working at once.", "success")
+        try:
+            service.delete_key(current_user, key_id)
+            flash(f"API key {key_id} deleted. It stops working at once.", "success")
+        except OutpostError as error:
+            flash(error.message, "error")
     return redirect(url_for("console.api_keys"))

@@ -6,6 +6,7 @@ from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactV
 from .audit import AuditEvent
 from .invitation import TeamInvitation
 from .membership import Membership
+from .profile import UserProfile
 from .project import Project
 from .registry import ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel
 from .report import Report, ReportComment, ReportFollow
@@ -47,4 +48,5 @@ __all__ = [
     "TeamStorageUsage",
     "User",
     "UserInvite",
+    "UserProfile",
 ]

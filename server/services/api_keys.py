@@ -48,16 +48,24 @@ def _split_key(raw: str) -> tuple[str, str] | None:
     return raw[:KEY_ID_LENGTH], raw[KEY_ID_LENGTH + 1 :]
 
 
-def create_key(user, name: str) -> tuple[ApiKey, str]:
+def create_key(user, name: str, *, by_operator: bool = False) -> tuple[ApiKey, str]:
     """Create a key for ``user``; returns the row and the full key (shown once, never stored).
 
-    Raises ValidationFailed for a bad name, Forbidden for viewer seats and deactivated users.
+    Raises ValidationFailed for a bad name, Forbidden for viewer seats, deactivated users and
+    (users only) while key creation is disabled, unless ``by_operator`` (the server CLI,
+    used by deploy recipes on the host itself).
     """
     name = (name or "").strip()
     if not name or len(name) > 128:
         raise ValidationFailed("Give the key a name of 1-128 characters.", code="invalid_name")
     if user.seat_type == "viewer":
         raise Forbidden("Viewer seats have no API keys.", code="viewer_seat")
+    if not by_operator and not user.is_service_account and key_creation_disabled():
+        raise Forbidden(
+            "Creating API keys is turned off on this instance (system setting "
+            "disable_api_key_creation); existing keys keep working. Ask a system admin.",
+            code="api_key_creation_disabled",
+        )
     if not user.is_active:
         raise Forbidden("Deactivated users cannot get API keys.", code="account_deactivated")
     key_id, secret, full_key = _new_key()
@@ -67,6 +75,14 @@ def create_key(user, name: str) -> tuple[ApiKey, str]:
     audit.record("api_key:create", target=key, target_name=key_id, details={"name": name})
     db.session.commit()
     return key, full_key
+
+
+def key_creation_disabled() -> bool:
+    """True while the ``disable_api_key_creation`` system setting stops users (not service
+    accounts, whose keys team admins make) from creating keys."""
+    from .system_settings import get_setting
+
+    return bool(get_setting("disable_api_key_creation"))
 
 
 def list_keys_query(user):

@@ -204,14 +204,20 @@ def update_run(run: Run, changes: dict[str, Any]) -> Run:
             merged = {**(getattr(run, key) or {}), **changes[key]}
             check_json_size(key, merged)
             setattr(run, key, merged)
+    ended = None
     if changes.get("state") is not None:
-        _finish(run, changes["state"], changes.get("exit_code"))
+        ended = _finish(run, changes["state"], changes.get("exit_code"))
     audit_run("run:update", run, fields=sorted(changes))
     db.session.commit()
+    if ended:
+        from .alerts import notify_run_state  # the owner's alerts; never raises
+
+        notify_run_state(run, ended)
     return run
 
 
-def _finish(run: Run, state: str, exit_code: int | None) -> None:
+def _finish(run: Run, state: str, exit_code: int | None) -> str | None:
+    """End the run; returns the state it ended in, or None when it had already ended."""
     if state not in FINAL_STATES:
         raise ValidationFailed(
             "A run finishes as 'finished' or 'crashed' (stop it with POST .../stop).",
@@ -219,13 +225,14 @@ def _finish(run: Run, state: str, exit_code: int | None) -> None:
         )
     if run.state != "running":
         if run.state in (state, "stopped"):
-            return  # a retried finish, or a client finishing after a forced stop
+            return None  # a retried finish, or a client finishing after a forced stop
         raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
     # A run asked to stop that then ends is recorded as stopped, whatever the client says.
     run.state = "stopped" if run.stop_requested else state
     run.exit_code = exit_code
     run.finished_at = clock.now()
     audit_run("run:finish", run, state=run.state)
+    return run.state
 
 
 def request_stop(run: Run, *, force: bool = False) -> Run:

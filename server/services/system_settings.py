@@ -153,6 +153,13 @@ SETTINGS: dict[str, SystemSetting] = {
             "SMTP connection security",
             choices=("none", "starttls", "ssl"),
         ),
+        _s(
+            "alert_webhook_allowlist",
+            list,
+            "security",
+            "Hosts that users' Slack-style alert webhooks may point at",
+            check=_allowlist,
+        ),
     ]
 }
 

@@ -206,7 +206,11 @@ def test_registry_admins_are_added_by_team_admins_and_registry_admins(lab):
         "invalid_member",
     )
     assert _code(lab.ada("POST", "/admins", json={"username": "eve"})) == (404, "member_not_found")
-    events = [e.action for e in db.session.query(AuditEvent) if e.action.startswith("registry_")]
+    events = [
+        e.action
+        for e in db.session.query(AuditEvent).order_by(AuditEvent.id)
+        if e.action.startswith("registry_")
+    ]
     assert events == ["registry_admin:add", "registry_admin:add", "registry_admin:remove"]
 
 
