@@ -27,3 +27,16 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+class InProject:
+    """For models with a ``project`` relationship: ``authorize`` reads the team and the
+    visibility of what lives in a project from the project (loaders attach it, no query)."""
+
+    @property
+    def team_id(self) -> int:
+        return self.project.team_id
+
+    @property
+    def is_public(self) -> bool:
+        return self.project.is_public

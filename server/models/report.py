@@ -8,12 +8,12 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import InProject, UTCDateTime, utcnow
 from .project import Project
 from .user import User
 
 
-class Report(db.Model):
+class Report(InProject, db.Model):
     __tablename__ = "reports"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -31,14 +31,6 @@ class Report(db.Model):
     project: Mapped[Project] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
-
-    @property
-    def team_id(self) -> int:
-        return self.project.team_id
-
-    @property
-    def is_public(self) -> bool:
-        return self.project.is_public
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.title!r}>"

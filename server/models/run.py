@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import InProject, UTCDateTime, utcnow
 from .project import Project
 from .sweep import Sweep
 from .user import User
@@ -27,7 +27,7 @@ from .user import User
 RUN_STATES = ("running", "finished", "crashed", "stopped")
 
 
-class Run(db.Model):
+class Run(InProject, db.Model):
     __tablename__ = "runs"
     __table_args__ = (UniqueConstraint("project_id", "run_id", name="uq_runs_project_run_id"),)
 
@@ -67,15 +67,6 @@ class Run(db.Model):
     sweep: Mapped[Sweep | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     logged_by: Mapped[User | None] = relationship(foreign_keys=[logged_by_id])
-
-    # Read by ``authorize``; loaders attach the already loaded project, so no query.
-    @property
-    def team_id(self) -> int:
-        return self.project.team_id
-
-    @property
-    def is_public(self) -> bool:
-        return self.project.is_public
 
     def __repr__(self) -> str:
         return f"<Run {self.project_id}/{self.run_id}>"

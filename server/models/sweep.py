@@ -9,12 +9,12 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import InProject, UTCDateTime, utcnow
 from .project import Project
 from .user import User
 
 
-class Sweep(db.Model):
+class Sweep(InProject, db.Model):
     __tablename__ = "sweeps"
     __table_args__ = (
         UniqueConstraint("project_id", "sweep_id", name="uq_sweeps_project_sweep_id"),
@@ -32,14 +32,6 @@ class Sweep(db.Model):
 
     project: Mapped[Project] = relationship()
     created_by: Mapped[User | None] = relationship()
-
-    @property
-    def team_id(self) -> int:
-        return self.project.team_id
-
-    @property
-    def is_public(self) -> bool:
-        return self.project.is_public
 
     def __repr__(self) -> str:
         return f"<Sweep {self.project_id}/{self.sweep_id}>"
