@@ -256,18 +256,23 @@ def versions_query(collection: ArtifactCollection, *, state=None, run_id=None):
     return stmt
 
 
-def aliases_of(version_ids: list[int]) -> dict[int, list[str]]:
-    """Version id → its user aliases, sorted (one query)."""
-    found: dict[int, list[str]] = {vid: [] for vid in version_ids}
-    if version_ids:
+def grouped_aliases(owner_column, alias_column, owner_ids: list[int]) -> dict[int, list[str]]:
+    """Owner id → its aliases, sorted, for every id in ``owner_ids`` (one query)."""
+    found: dict[int, list[str]] = {owner_id: [] for owner_id in owner_ids}
+    if owner_ids:
         rows = db.session.execute(
-            select(ArtifactAlias.version_id, ArtifactAlias.alias)
-            .where(ArtifactAlias.version_id.in_(version_ids))
-            .order_by(ArtifactAlias.alias)
+            select(owner_column, alias_column)
+            .where(owner_column.in_(owner_ids))
+            .order_by(alias_column)
         )
-        for version_id, alias in rows:
-            found[version_id].append(alias)
+        for owner_id, alias in rows:
+            found[owner_id].append(alias)
     return found
+
+
+def aliases_of(version_ids: list[int]) -> dict[int, list[str]]:
+    """Artifact version id → its user aliases, sorted (one query)."""
+    return grouped_aliases(ArtifactAlias.version_id, ArtifactAlias.alias, version_ids)
 
 
 def files_query(version: ArtifactVersion):

@@ -157,16 +157,8 @@ def model_versions_query(model: RegisteredModel):
 
 
 def model_aliases_of(version_ids: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {vid: [] for vid in version_ids}
-    if version_ids:
-        rows = db.session.execute(
-            select(ModelAlias.model_version_id, ModelAlias.alias)
-            .where(ModelAlias.model_version_id.in_(version_ids))
-            .order_by(ModelAlias.alias)
-        )
-        for version_id, alias in rows:
-            found[version_id].append(alias)
-    return found
+    """Model version id → its aliases, sorted (one query)."""
+    return artifacts.grouped_aliases(ModelAlias.model_version_id, ModelAlias.alias, version_ids)
 
 
 def latest_model_number(model: RegisteredModel) -> int | None:
