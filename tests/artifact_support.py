@@ -5,13 +5,10 @@ pre-signed URLs with a plain HTTP client → commit)."""
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
-
-import requests
 
 from server.services import projects as project_service
 from server.services import teams as team_service
-from tests.factories import bearer, make_user
+from tests.factories import bearer, make_user, presigned
 
 
 def sha256(data: bytes) -> str:
@@ -26,21 +23,6 @@ def make_storage_team(slug: str, admin):
 
 def make_artifact_project(team, creator, name: str = "vision", visibility: str = "private"):
     return project_service.create_project(creator, team, name, visibility=visibility)
-
-
-def presigned(app, method: str, url: str, *, data: bytes | None = None, headers=None):
-    """Send a request to a pre-signed URL: the filesystem provider's URLs point at Outpost
-    itself (sent to the app), others at the storage server (sent with ``requests``)."""
-    if url.startswith(app.config["OUTPOST"].url):
-        parts = urlsplit(url)
-        response = app.test_client().open(
-            f"{parts.path}?{parts.query}", method=method, data=data, headers=headers or {}
-        )
-        body = response.get_data()
-        response.close()
-        return response.status_code, body
-    response = requests.request(method, url, data=data, headers=headers or {}, timeout=10)
-    return response.status_code, response.content
 
 
 class ArtifactClient:

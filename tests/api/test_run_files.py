@@ -1,34 +1,22 @@
 """Run files: the client declares a file, uploads its bytes straight to the team's bucket with
 a pre-signed URL, and readers download them the same way; the server never carries them."""
 
-from urllib.parse import urlsplit
-
 import pytest
-import requests
 
 from server.extensions import db
 from server.models import AuditEvent, RunFile
 from server.services import teams as team_service
-from tests.factories import add_member, bearer, make_key, make_project, make_run, make_user
+from tests.factories import (
+    add_member,
+    bearer,
+    make_key,
+    make_project,
+    make_run,
+    make_user,
+    presigned,
+)
 
 FILES = "/api/v1/teams/lab/projects/mnist/runs/r1/files"
-
-
-def _http(app, method, url, **kwargs):
-    """Filesystem-storage URLs point at Outpost itself; others at the storage server."""
-    if url.startswith(app.config["OUTPOST"].url):
-        parts = urlsplit(url)
-        response = app.test_client().open(
-            f"{parts.path}?{parts.query}",
-            method=method,
-            data=kwargs.get("data"),
-            headers=kwargs.get("headers"),
-        )
-        body = response.get_data()
-        response.close()
-        return response.status_code, body
-    response = requests.request(method, url, timeout=10, **kwargs)
-    return response.status_code, response.content
 
 
 @pytest.fixture(params=["filesystem", "s3"])
@@ -69,13 +57,13 @@ def test_upload_and_download_through_presigned_urls(lab):
     assert declared.status_code == 201, declared.json
     upload = declared.json["upload"]
     assert upload["method"] == "PUT" and upload["expires_at"].endswith("Z")
-    status, _ = _http(app, "PUT", upload["url"], data=payload, headers=upload["headers"])
+    status, _ = presigned(app, "PUT", upload["url"], data=payload, headers=upload["headers"])
     assert status in (200, 201, 204)
     listing = client.get(FILES, headers=bearer(keys["vic"]))  # view-only may read run files
     assert listing.status_code == 200, listing.json
     [item] = listing.json["items"]
     assert item["path"] == "logs/output.log" and item["size"] == len(payload)
-    status, body = _http(app, "GET", item["download"]["url"])
+    status, body = presigned(app, "GET", item["download"]["url"])
     assert status == 200 and body == payload
     with app.app_context():
         assert db.session.query(AuditEvent).filter_by(action="run:upload_file").count() == 1
@@ -103,11 +91,11 @@ def test_view_only_cannot_upload_and_deleting_the_run_removes_its_objects(lab):
     upload = client.post(
         FILES, json={"path": "x.txt", "size": 3}, headers=bearer(keys["bob"])
     ).json["upload"]
-    _http(app, "PUT", upload["url"], data=b"abc", headers=upload["headers"])
+    presigned(app, "PUT", upload["url"], data=b"abc", headers=upload["headers"])
     download = client.get(FILES, headers=bearer(keys["bob"])).json["items"][0]["download"]
     deleted = client.delete(FILES.rsplit("/files", 1)[0], headers=bearer(keys["bob"]))
     assert deleted.status_code == 204
-    status, _ = _http(app, "GET", download["url"])
+    status, _ = presigned(app, "GET", download["url"])
     assert status == 404
     with app.app_context():
         assert db.session.query(RunFile).count() == 0

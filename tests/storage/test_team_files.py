@@ -1,33 +1,12 @@
 """Team files through pre-signed URLs on every instance provider: a plain HTTP client uploads
 and downloads, the server verifies what arrived, and keys stay inside the team's bucket."""
 
-from urllib.parse import urlsplit
-
 import pytest
-import requests
 
 from server.errors import Conflict, ValidationFailed
 from server.services import files
 from server.services import teams as team_service
-from tests.factories import make_user
-
-
-def _http(app, method, url, **kwargs):
-    """Filesystem URLs point at Outpost itself: send them to the app; others to the server."""
-    if url.startswith(app.config["OUTPOST"].url):
-        parts = urlsplit(url)
-        client = app.test_client()
-        response = client.open(
-            f"{parts.path}?{parts.query}",
-            method=method,
-            data=kwargs.get("data"),
-            headers=kwargs.get("headers"),
-        )
-        body = response.get_data()
-        response.close()
-        return response.status_code, body
-    response = requests.request(method, url, timeout=10, **kwargs)
-    return response.status_code, response.content
+from tests.factories import make_user, presigned
 
 
 @pytest.fixture(params=["filesystem", "s3", "gcs"])
@@ -60,12 +39,12 @@ def test_round_trip_through_presigned_urls(storage_app):
         payload = b"weights " * 1000
         upload = files.upload_url(team, "runs/abc/model.bin", size=len(payload))
         assert upload["method"] == "PUT" and upload["expires_at"].endswith("Z")
-        status, _ = _http(
+        status, _ = presigned(
             storage_app, "PUT", upload["url"], data=payload, headers=upload["headers"]
         )
         assert status in (200, 201, 204)
         files.verify_uploaded(team, [("runs/abc/model.bin", len(payload))])
-        status, body = _http(
+        status, body = presigned(
             storage_app, "GET", files.download_url(team, "runs/abc/model.bin")["url"]
         )
         assert status == 200 and body == payload
@@ -76,7 +55,7 @@ def test_missing_and_mis_sized_uploads_are_named(storage_app):
         admin = make_user(system_admin=True)
         team = team_service.create_team(admin, "files-verify")
         upload = files.upload_url(team, "a/b.txt", size=3)
-        _http(storage_app, "PUT", upload["url"], data=b"abc", headers=upload["headers"])
+        presigned(storage_app, "PUT", upload["url"], data=b"abc", headers=upload["headers"])
         with pytest.raises(Conflict) as refused:
             files.verify_uploaded(team, [("a/b.txt", 4), ("a/missing.txt", 1)])
         assert refused.value.code == "upload_incomplete"
