@@ -195,7 +195,12 @@ def get_setting(name: str) -> Any:
     config_value = current_app.config["OUTPOST"].values[spec.name]
     if _config_source(name) == "environment":
         return config_value
-    return _saved().get(name, config_value)
+    saved = _saved().get(name, config_value)
+    if spec.secret and isinstance(saved, dict) and "sealed" in saved:
+        from .secret_box import unseal
+
+        return unseal(saved["sealed"])["value"]
+    return saved
 
 
 def describe_settings() -> list[dict[str, Any]]:
@@ -280,10 +285,13 @@ def update_settings(changes: dict[str, Any]) -> list[dict[str, Any]]:
     if errors:
         raise ValidationFailed("Some settings are invalid.", code="invalid_setting", errors=errors)
     from . import instance
+    from .secret_box import seal
 
     for name, value in cleaned.items():
         if value is None:
             instance.delete_value(_KEY_PREFIX + name)
+        elif SETTINGS[name].secret:  # encrypted at rest, like connector credentials
+            instance.set_value(_KEY_PREFIX + name, {"sealed": seal({"value": value})})
         else:
             instance.set_value(_KEY_PREFIX + name, value)
     audit.record(

@@ -108,6 +108,10 @@ def test_the_smtp_password_is_never_returned(client, admin_key):
     assert "s3cret-pass" not in response.get_data(as_text=True)
     assert _settings(client, admin_key)["smtp_password"]["is_set"] is True
     assert system_settings.get_setting("smtp_password") == "s3cret-pass"
+    from server.models import InstanceSetting
+
+    stored = db.session.get(InstanceSetting, "setting:smtp_password").value
+    assert "s3cret-pass" not in str(stored)  # sealed at rest
     events = db.session.query(AuditEvent).filter_by(action="system:settings_update").all()
     assert all("s3cret-pass" not in str(event.details) for event in events)
 
