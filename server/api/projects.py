@@ -65,7 +65,7 @@ def load_team(team: str) -> Team:
 
 def load_project(team: str, project: str) -> Project:
     """Resource loader for every route under a project (shared by runs, reports, ...)."""
-    return service.load_project(team_service.load_team(team), project)
+    return service.load_project(team_service.load_team(team), project, current_user)
 
 
 @endpoint(

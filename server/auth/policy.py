@@ -77,6 +77,16 @@ def _opened_by_setting(spec, principal: Principal) -> bool:
     return bool(get_setting(spec.opened_by_setting))
 
 
+def _hidden(resource: Any) -> NotFound:
+    """For a principal with no place in the resource's team: the same answer as if it did not
+    exist (a team gets exactly the error of a missing team)."""
+    if hasattr(resource, "slug"):
+        from ..services.teams import team_not_found
+
+        return team_not_found(resource.slug)
+    return NotFound("Not found.")
+
+
 def can(principal: Principal | None, permission: str, resource: Any = None) -> bool:
     try:
         authorize(principal, permission, resource)
@@ -119,7 +129,7 @@ def authorize(principal: Principal | None, permission: str, resource: Any = None
     if allows(grants, permission, principal, resource):
         return
     if not grants:
-        raise NotFound("Not found.")
+        raise _hidden(resource)
     raise Forbidden(
         f"Your role does not allow {spec.description.lower()}.",
         code="permission_denied",

@@ -44,12 +44,22 @@ def _check_visibility(visibility: str) -> str:
     return visibility
 
 
-def load_project(team: Team, name: str) -> Project:
-    """The project ``name`` of ``team``; NotFound (``project_not_found``) otherwise."""
+def load_project(team: Team, name: str, principal=None) -> Project:
+    """The project ``name`` of ``team``; NotFound (``project_not_found``) otherwise.
+
+    With ``principal``, a private project of a team they cannot see is reported exactly like a
+    missing one, before anything inside it is looked up, so its name cannot be probed.
+    """
     project = db.session.scalar(
         select(Project).where(Project.team_id == team.id, Project.name == name)
     )
-    if project is None:
+    hidden = (
+        project is not None
+        and principal is not None
+        and not project.is_public
+        and not can(principal, "team:view", team)
+    )
+    if project is None or hidden:
         raise NotFound(f"No project named {name!r} in {team.slug}.", code="project_not_found")
     project.team = team  # already loaded: spares a query when serialising
     return project
@@ -135,12 +145,29 @@ def update_workspace(project: Project, layout: dict[str, Any]) -> Project:
 
 
 def delete_project(project: Project, confirm: str) -> None:
-    """Delete a project and everything in it. ``confirm`` must repeat its name."""
+    """Delete a project and everything in it, then the objects only it used: its runs' files
+    and the artifact files no other project of the team refers to. ``confirm`` must repeat
+    its name. Registered models that linked its artifacts keep their record."""
+    from ..models import ArtifactCollection, ArtifactVersion, Run
+    from . import artifact_files, artifacts, run_files
+
     if confirm != project.name:
         raise ValidationFailed(
             f"Type the project name ({project.name}) to confirm deletion.",
             code="confirmation_required",
         )
+    team = project.team
+    run_keys = run_files.stored_paths(
+        list(db.session.scalars(select(Run.id).where(Run.project_id == project.id)))
+    )
+    version_ids = (
+        select(ArtifactVersion.id)
+        .join(ArtifactCollection, ArtifactCollection.id == ArtifactVersion.collection_id)
+        .where(ArtifactCollection.project_id == project.id)
+    )
+    digests, manifest_keys = artifacts.stored_objects(version_ids)
     audit.record("project:delete", target=project)
     db.session.delete(project)
     db.session.commit()
+    run_files.delete_objects(team, run_keys)
+    artifact_files.release_objects(team, digests, manifest_keys)

@@ -35,11 +35,17 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
+def team_not_found(team: str) -> NotFound:
+    """The error for a team that does not exist, and for one the caller may not see: the two
+    must not be told apart, or team names could be probed."""
+    return NotFound(f"No team named {team.lower()!r}.", code="team_not_found")
+
+
 def load_team(team: str, *, include_deleted: bool = False) -> Team:
     """The team named ``team``; NotFound (``team_not_found``) if missing or being deleted."""
     row = db.session.scalar(select(Team).where(Team.slug == team.lower()))
     if row is None or (row.state != "active" and not include_deleted):
-        raise NotFound(f"No team named {team!r}.", code="team_not_found")
+        raise team_not_found(team)
     return row
 
 

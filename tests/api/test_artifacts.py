@@ -338,7 +338,7 @@ def test_a_member_of_another_team_sees_nothing(lab):
         ("DELETE", "/mnist"),
     ]:
         kwargs = {"json": {"files": []}} if method == "POST" else {}
-        assert _code(lab.eve.call(method, path, **kwargs)) == (404, "not_found"), path
+        assert _code(lab.eve.call(method, path, **kwargs)) == (404, "project_not_found"), path
 
 
 def test_an_expired_download_url_is_refused(make_app):

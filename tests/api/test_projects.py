@@ -43,7 +43,7 @@ def test_the_default_visibility_follows_the_system_setting(client, lab):
 
 @pytest.mark.parametrize(
     "who, status, code",
-    [("vic", 403, "permission_denied"), ("out", 404, "not_found")],
+    [("vic", 403, "permission_denied"), ("out", 404, "team_not_found")],
 )
 def test_view_only_and_outsiders_cannot_create(client, lab, who, status, code):
     _, keys = lab
@@ -73,7 +73,7 @@ def test_outsiders_see_public_projects_only(client, lab):
     assert names(keys["vic"]) == ["secret", "open"]
     assert names(keys["out"]) == ["open"]
     hidden = client.get("/api/v1/teams/lab/projects/secret", headers=bearer(keys["out"]))
-    assert hidden.status_code == 404 and hidden.json["error"]["code"] == "not_found"
+    assert hidden.status_code == 404 and hidden.json["error"]["code"] == "project_not_found"
     shown = client.get("/api/v1/teams/lab/projects/open", headers=bearer(keys["out"]))
     assert shown.status_code == 200
     refused = client.patch(
@@ -171,3 +171,78 @@ def test_service_accounts_of_other_teams_see_public_projects_only(client, lab):
     assert (
         client.get("/api/v1/teams/lab/projects/secret", headers=bearer(bot_key)).status_code == 404
     )
+
+
+def test_deleting_a_project_removes_the_objects_only_it_used(app, client):
+    from server.services import files
+    from tests.artifact_support import (
+        ArtifactClient,
+        make_artifact_project,
+        make_storage_team,
+        sha256,
+    )
+    from tests.factories import presigned
+
+    ada = make_user("ada")
+    team = make_storage_team("lab", ada)  # a real bucket on the embedded filesystem storage
+    make_artifact_project(team, ada, "doomed")
+    make_artifact_project(team, ada, "kept")
+    key = make_key(ada)
+    shared, only_doomed = b"shared weights", b"only in the doomed project"
+    doomed = ArtifactClient(app, client, key, project="doomed")
+    doomed.create("data")
+    doomed.log("data", {"a.bin": shared, "b.bin": only_doomed})
+    kept = ArtifactClient(app, client, key, project="kept")
+    kept.create("data")
+    kept.log("data", {"a.bin": shared})
+    runs = "/api/v1/teams/lab/projects/doomed/runs"
+    client.post(runs, json={"run_id": "r1"}, headers=bearer(key))
+    upload = client.post(
+        f"{runs}/r1/files", json={"path": "log.txt", "size": 2}, headers=bearer(key)
+    ).json["upload"]
+    presigned(app, upload["method"], upload["url"], data=b"ok", headers=upload["headers"])
+    run_key = next(k for k in _object_keys(app) if k.endswith("log.txt"))
+
+    response = client.delete(
+        "/api/v1/teams/lab/projects/doomed", json={"confirm": "doomed"}, headers=bearer(key)
+    )
+    assert response.status_code == 204
+    assert files.stat(team, run_key) is None
+    assert files.stat(team, f"artifacts/sha256/{sha256(only_doomed)}") is None
+    assert files.stat(team, f"artifacts/sha256/{sha256(shared)}") is not None
+    assert kept.download("data", "v0") == {"a.bin": shared}
+
+
+def _object_keys(app):
+    from pathlib import Path
+
+    root = Path(app.config["OUTPOST_DATA_DIR"]) / "storage"
+    return [
+        "/".join(path.relative_to(bucket).parts)
+        for bucket in root.iterdir()
+        if bucket.is_dir()
+        for path in bucket.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    ]
+
+
+def test_hidden_teams_and_projects_answer_exactly_like_missing_ones(client, lab):
+    """An outsider cannot probe names: a private project (and everything under it) and a
+    team they are not in get the same answer as names that do not exist."""
+    _, keys = lab
+    _create(client, keys["bob"], name="secret")
+
+    def answer(url, name):
+        response = client.get(url, headers=bearer(keys["out"]))
+        error = response.json["error"]
+        return response.status_code, error["code"], error["message"].replace(name, "NAME")
+
+    project = "/api/v1/teams/lab/projects/{}"
+    for suffix in ("", "/runs/r1", "/reports/1", "/artifacts/data"):
+        hidden = answer(project.format("secret") + suffix, "secret")
+        assert hidden == answer(project.format("no-such") + suffix, "no-such")
+        assert hidden[:2] == (404, "project_not_found")
+    team = "/api/v1/teams/{}/members"
+    hidden = answer(team.format("lab"), "lab")
+    assert hidden == answer(team.format("no-such"), "no-such")
+    assert hidden[:2] == (404, "team_not_found")

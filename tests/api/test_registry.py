@@ -268,7 +268,7 @@ def test_other_teams_see_nothing_and_view_only_cannot_write(lab):
         ("POST", "/models"),
     ]:
         kwargs = {"json": {"name": "x"}} if method == "POST" else {}
-        assert _code(lab.eve(method, path, **kwargs)) == (404, "not_found"), path
+        assert _code(lab.eve(method, path, **kwargs)) == (404, "team_not_found"), path
     assert _code(lab.vic("POST", "/models", json={"name": "mine"})) == (403, "permission_denied")
     assert lab.rex("POST", "/models", json={"name": "mine"}).status_code == 201
 

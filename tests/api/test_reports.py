@@ -140,7 +140,7 @@ def test_reports_in_public_projects_are_readable_by_everyone_but_not_commentable
     )
     assert refused.status_code == 403
     private = client.get(REPORTS, headers=_h(lab, "out"))
-    assert private.status_code == 404 and private.json["error"]["code"] == "not_found"
+    assert private.status_code == 404 and private.json["error"]["code"] == "project_not_found"
 
 
 def test_a_removed_members_reports_and_comments_remain_attributed(client, lab):

@@ -108,7 +108,7 @@ def test_service_accounts_log_to_public_projects_of_other_teams_never_private(cl
     assert public.status_code == 201, public.json
     assert public.json["team"] == "other" and public.json["created_by"] == "bob"
     private = _log(client, world.keys["bot"], project="other/projects/secret")
-    assert private.status_code == 404 and private.json["error"]["code"] == "not_found"
+    assert private.status_code == 404 and private.json["error"]["code"] == "project_not_found"
     # Logging is all they get there: no stopping, moving or deleting other teams' runs.
     url = f"/api/v1/teams/other/projects/open/runs/{public.json['run_id']}"
     h = bearer(world.keys["bot"])

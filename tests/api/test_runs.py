@@ -74,7 +74,7 @@ def test_client_chosen_ids_are_checked_and_unique(client, lab):
 
 
 @pytest.mark.parametrize(
-    "who, status, code", [("vic", 403, "permission_denied"), ("out", 404, "not_found")]
+    "who, status, code", [("vic", 403, "permission_denied"), ("out", 404, "project_not_found")]
 )
 def test_view_only_and_outsiders_cannot_log(client, lab, who, status, code):
     response = client.post(RUNS, json={}, headers=_as(lab, who))

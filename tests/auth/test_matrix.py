@@ -3,8 +3,9 @@ reports) as a matrix over principals, each case executed through the real API wi
 
 "own" rows are tried twice for members: on an object they created (``member_own``) and on one
 another member created (``member_other``). Every other principal acts on that other member's
-objects. Refusals must carry the right code: 403 ``permission_denied``, 404 ``not_found``
-(the private project stays invisible to non-members), 401 for a deactivated account.
+objects. Refusals must carry the right code: 403 ``permission_denied``, 404
+``project_not_found`` (the private project stays invisible to non-members: the same answer as
+for a project that does not exist), 401 for a deactivated account.
 The administrative rows are in ``test_matrix_admin.py``.
 """
 
@@ -73,7 +74,7 @@ PUBLIC_TABLE = {
     "create/edit/delete project overview":    [403,  403,     403],
 }  # fmt: skip
 
-REFUSAL_CODES = {403: "permission_denied", 404: "not_found"}
+REFUSAL_CODES = {403: "permission_denied", 404: "project_not_found"}
 
 
 @dataclass

@@ -38,7 +38,7 @@ PRINCIPALS = [
 
 Y = True  # allowed
 D = 403  # refused: permission_denied
-H = 404  # invisible: not_found
+H = 404  # invisible: answered like a missing project or team
 U = 401  # not signed in (deactivated account)
 
 # SPEC §3, one entry per principal, in the order of PRINCIPALS.
@@ -254,8 +254,10 @@ def _outcome(response):
     if response.status_code < 300:
         return True
     code = response.json["error"]["code"]
-    expected_code = {403: "permission_denied", 404: "not_found"}.get(response.status_code)
-    if expected_code and code != expected_code:
+    # Invisible answers exactly like missing: a private project's routes say the project does
+    # not exist; team-level (registry) routes say the team does not exist.
+    expected_codes = {403: {"permission_denied"}, 404: {"project_not_found", "team_not_found"}}
+    if response.status_code in expected_codes and code not in expected_codes[response.status_code]:
         return f"{response.status_code} {code}"
     return response.status_code
 
