@@ -124,8 +124,9 @@ def teams_query(principal):
 
 
 def update_team(team: Team, changes: dict[str, Any]) -> Team:
-    """Update display name and profile. Raises Conflict for any storage change (no bucket
-    migration) and ValidationFailed for a bad visibility."""
+    """Update display name and profile; a field given as None is left as it is. Raises
+    Conflict for any storage change (no bucket migration) and ValidationFailed for a bad
+    visibility."""
     if "storage" in changes:
         raise Conflict(
             "A team's storage is fixed when the team is created: bucket migration is not "
@@ -136,7 +137,9 @@ def update_team(team: Team, changes: dict[str, Any]) -> Team:
         raise ValidationFailed(
             "profile_visibility must be 'public' or 'members'.", code="invalid_visibility"
         )
-    applied = {key: value for key, value in changes.items() if key in PROFILE_FIELDS}
+    applied = {
+        key: value for key, value in changes.items() if key in PROFILE_FIELDS and value is not None
+    }
     for key, value in applied.items():
         setattr(team, key, value)
     audit.record("team:update", target=team, team_id=team.id, details={"fields": sorted(applied)})

@@ -98,6 +98,24 @@ def test_team_admin_updates_profile_member_cannot(client):
     assert refused.status_code == 403
 
 
+def test_null_profile_fields_leave_them_unchanged(client):
+    admin = make_user()
+    make_team("t2", admins=[admin], display_name="Team Two")
+    response = client.patch(
+        "/api/v1/teams/t2",
+        json={"display_name": None, "intro": None, "profile_visibility": None, "links": None},
+        headers=bearer(make_key(admin)),
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["display_name"] == "Team Two"
+    assert response.json["profile"] == {
+        "intro": "",
+        "visibility": "members",
+        "links": [],
+        "showcase": [],
+    }
+
+
 def test_storage_cannot_be_migrated(client):
     admin = make_user()
     make_team("fixed", admins=[admin])
