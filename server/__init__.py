@@ -57,7 +57,7 @@ def create_app(
     app = Flask(__name__)
     app.config.update(_flask_config(settings))
 
-    from . import errors, health, logs, models, ratelimit, sessions  # noqa: F401  (models)
+    from . import errors, health, logs, models, ratelimit, request_checks, sessions  # noqa: F401
     from .auth import principal
     from .extensions import csrf, db, migrate
 
@@ -69,6 +69,7 @@ def create_app(
     sessions.init_app(app)
     principal.init_app(app)
     errors.init_app(app)
+    request_checks.init_app(app)
     health.init_app(app)
 
     from . import api, console, storage_routes
