@@ -74,6 +74,11 @@ def _instant(value: str, name: str, *, end: bool) -> datetime | None:
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             return start + timedelta(days=1) if end else start
         moment = datetime.fromisoformat(value)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        # A date-time 'to' includes that instant.
+        return moment + timedelta(microseconds=1) if end else moment
+    except OverflowError:
+        return None  # at the very edge of the calendar: no bound on that side
     except ValueError:
         raise ValidationFailed(
             f"'{name}' must be an ISO date (2026-01-31) or date-time (2026-01-31T09:30:00Z), "
@@ -81,9 +86,6 @@ def _instant(value: str, name: str, *, end: bool) -> datetime | None:
             code="invalid_date",
             field=name,
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    # A date-time 'to' includes that instant.
-    return moment + timedelta(microseconds=1) if end else moment
 
 
 def parse_filters(raw: Mapping[str, Any]) -> AuditFilter:

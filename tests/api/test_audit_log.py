@@ -104,6 +104,12 @@ def test_events_come_newest_first_with_every_field(client, admin, world):
         ("team=lab", ["member:add", "team:create"]),
         ("result=failure", ["user:login"]),
         ("actor=root&team=ops&action=team:", ["team:update", "team:create"]),
+        ("from=2026-02-03&to=9999-12-31", ["license:install", "team:update", "member:add"]),
+        ("from=0001-01-01T00:00:00%2B05:00&to=2026-02-01", ["team:create", "team:create"]),
+        (
+            "from=2026-02-03&to=9999-12-31T23:59:59.999999",
+            ["license:install", "team:update", "member:add"],
+        ),
     ],
 )
 def test_filters(client, admin, world, query, expected):
