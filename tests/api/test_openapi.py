@@ -13,6 +13,28 @@ from tests.factories import bearer
 
 _ARGUMENT = re.compile(r"<(?:[^<>:]+:)?(\w+)>")
 
+# Lists inside a GET answer that are not pages: fixed vocabularies or a few values of one
+# object. A new one must be added here on purpose (or be a paginated ``items``).
+BOUNDED_LISTS = {
+    "/api/v1/openapi.json": {"servers"},
+    "/api/v1/roles": {"builtin"},
+    "/api/v1/roles/{name}": {"permissions"},
+    "/api/v1/system/activity": {
+        "active_users",
+        "runs_created",
+        "sign_ins",
+        "top_teams",
+        "top_users",
+    },
+    "/api/v1/system/license": {"features"},
+    "/api/v1/system/settings": {"settings"},
+    "/api/v1/teams/{team}/projects/{project}/artifacts/{name}/versions/{version}": {"aliases"},
+    "/api/v1/teams/{team}/projects/{project}/runs/{run_id}": {"tags"},
+    "/api/v1/teams/{team}/projects/{project}/workspace": {"panels", "sections"},
+    "/api/v1/teams/{team}/registry/models/{model}/versions/{version}": {"aliases"},
+    "/api/v1/users/{username}": {"teams"},
+}
+
 
 def _api_rules():
     for rule in current_app.url_map.iter_rules():
@@ -75,6 +97,8 @@ def test_every_list_is_paginated_and_documented_so(app, client, issue_license):
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
         body = response.get_json(silent=True)
         assert not isinstance(body, list), f"{path} answers a bare list"
+        lists = {k for k, v in body.items() if isinstance(v, list)} if body else set()
+        assert lists - {"items"} <= BOUNDED_LISTS.get(path, set()), f"{path}: {lists}"
         is_page = isinstance(body, dict) and "items" in body
         assert is_page == ({"cursor", "limit"} <= query), f"{path}: page {is_page}, query {query}"
         if is_page:
