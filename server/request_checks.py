@@ -19,8 +19,13 @@ def _has_nul(pairs) -> bool:
 
 
 def refuse_nul_characters() -> None:
-    """Raises BadRequest ``invalid_characters`` for a NUL in the path, query or form."""
-    form = request.mimetype == "application/x-www-form-urlencoded"
+    """Raises BadRequest ``invalid_characters`` for a NUL in the path, query or (console) form.
+
+    Only console forms are read here: the body of an upload to a signed storage URL may be
+    labelled as a form (``curl --data-binary`` does) and must reach the storage untouched."""
+    form = (
+        request.blueprint == "console" and request.mimetype == "application/x-www-form-urlencoded"
+    )
     if (
         NUL in request.path
         or _has_nul(request.args.items(multi=True))
