@@ -109,3 +109,21 @@ def test_malformed_setting_stops_the_cli_with_its_name(tmp_path):
     )
     assert result.returncode == 2
     assert "OUTPOST_SESSION_HOURS" in result.stderr
+
+
+def test_users_create_works_on_a_fresh_embedded_data_dir(tmp_path):
+    """The README's bootstrap without a browser, before the server ever started."""
+    env = {**os.environ, "OUTPOST_DATA_DIR": str(tmp_path / "data")}
+    env.pop("OUTPOST_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "users", "create", "admin", "--email", "a@b.io"]
+        + ["--password-stdin", "--system-admin"],
+        env=env,
+        input="a-long-enough-password\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Created system admin admin" in result.stdout
+    assert "Traceback" not in result.stderr
