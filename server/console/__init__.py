@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         auth,
         home,
         signup,
+        team_invitations,
         user_invites,
     )
 

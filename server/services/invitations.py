@@ -114,3 +114,17 @@ def accept(token: str, principal) -> Membership:
     audit.record("member:join", target=user, team_id=invitation.team_id)
     db.session.commit()
     return membership
+
+
+def join_as_new_user(token: str, *, username: str, display_name: str, password: str) -> Membership:
+    """Someone with no account opens a team invitation: create their account with the invited
+    e-mail and join the team as invited. Raises NotFound (``invitation_invalid``), and what
+    ``users.create_user`` raises: ValidationFailed (``invalid_username``, ``weak_password``),
+    Conflict (``user_exists``, ``seat_limit_reached``)."""
+    from . import users
+
+    invitation = load_invitation(token)
+    user = users.create_user(
+        username, invitation.email, password, display_name=(display_name or "").strip()
+    )
+    return accept(token, user)
