@@ -62,6 +62,8 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
         bind,
         "--access-logfile",
         "-",
+        "--logger-class",
+        "server.gunicorn_logging.OutpostLogger",
         "--forwarded-allow-ips",
         os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "server.wsgi:app",
