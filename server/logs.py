@@ -37,6 +37,8 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value if isinstance(value, str | int | float | bool) else str(value)
+        if isinstance(entry.get("path"), str):
+            entry["path"] = redact_path(entry["path"])
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)
