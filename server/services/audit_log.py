@@ -177,7 +177,9 @@ def _after(cursor_value: Any) -> list:
     try:
         created, event_id = cursor_value
         created = datetime.fromisoformat(created)
-        event_id = int(event_id)
+        # What _cursor_of wrote: an aware time and an id the 32-bit id column can hold.
+        if created.tzinfo is None or type(event_id) is not int or not 0 < event_id < 2**31:
+            raise ValueError(cursor_value)
     except (TypeError, ValueError):
         raise ValidationFailed("The cursor is not valid.", code="invalid_cursor") from None
     e = _EVENTS.c

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from server.api.pagination import encode_cursor
 from server.extensions import db
 from server.models import AuditEvent
 from server.services import audit_log
@@ -126,6 +127,10 @@ def test_filters(client, admin, world, query, expected):
         ("result=maybe", "validation_failed"),
         ("limit=0", "validation_failed"),
         ("cursor=not-a-cursor", "invalid_cursor"),
+        ("cursor=" + encode_cursor(["2026-01-01T00:00:00", 1]), "invalid_cursor"),  # naive
+        ("cursor=" + encode_cursor(["2026-01-01T00:00:00Z", 10**30]), "invalid_cursor"),
+        ("cursor=" + encode_cursor(["2026-01-01T00:00:00Z", 1.5]), "invalid_cursor"),
+        ("cursor=" + encode_cursor(["2026-01-01", True]), "invalid_cursor"),
         ("actor=" + "x" * 300, "invalid_filter"),
     ],
 )
