@@ -81,7 +81,7 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
         message = _UNSTORABLE[code]
         raise ValidationFailed(message, code=code, errors=[{"field": where, "message": message}])
     try:
-        return model.model_validate(payload)
+        return model.model_validate(payload, strict=True)
     except ValidationError as exc:
         raise ValidationFailed("The request body is invalid.", errors=_errors(exc)) from None
 

@@ -67,3 +67,26 @@ def test_json_nested_too_deeply_is_malformed(client, key):
     response = _send(client, key, "POST", f"{P}/runs", "[" * 100_000 + "]" * 100_000)
     assert response.status_code == 400
     assert response.json["error"]["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("PATCH", f"{P}/runs/r1", {"state": "crashed", "exit_code": True}, "exit_code"),
+        ("PATCH", f"{P}/runs/r1", {"state": "crashed", "exit_code": "1"}, "exit_code"),
+        ("PATCH", f"{P}/runs/r1", {"state": "crashed", "exit_code": 1.0}, "exit_code"),
+        ("POST", f"{P}/runs/r1/stop", {"force": 1}, "force"),
+        ("POST", f"{P}/runs/r1/stop", {"force": "true"}, "force"),
+        ("POST", f"{P}/runs/r1/files", {"path": "a.txt", "size": "10"}, "size"),
+        ("POST", f"{P}/runs", {"name": 5}, "name"),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(
+    client, key, method, url, body, field
+):
+    response = client.open(url, method=method, json=body, headers=bearer(key))
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "validation_failed"
+    assert [e["field"] for e in response.json["error"]["errors"]] == [field]
+    run = client.get(f"{P}/runs/r1", headers=bearer(key)).json
+    assert run["state"] == "running" and not run["stop_requested"]  # nothing was changed
