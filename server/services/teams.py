@@ -113,6 +113,11 @@ def _slug_taken(slug: str) -> bool:
     return db.session.scalar(select(Team.id).where(Team.slug == slug)) is not None
 
 
+def deleted_teams_query():
+    """Teams deleted and not purged yet (restorable until their ``purge_after``)."""
+    return select(Team).where(Team.state == "deleted")
+
+
 def teams_query(principal):
     """Teams the principal can see: members see theirs; system admins see every team."""
     stmt = select(Team).where(Team.state == "active")
