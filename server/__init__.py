@@ -26,9 +26,12 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "OUTPOST": settings,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url(settings),
-        # Pre-ping guards against dropped server connections; a SQLite file has none.
+        # Pre-ping guards against dropped server connections; a SQLite file has none. A failed
+        # statement's error (logged as unhandled) must not show its values: license tokens,
+        # hashes and e-mails are among them.
         "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_pre_ping": not database_url(settings).startswith("sqlite")
+            "pool_pre_ping": not database_url(settings).startswith("sqlite"),
+            "hide_parameters": True,
         },
         "OUTPOST_DATA_DIR": str(data_dir(settings)),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -57,7 +60,7 @@ def create_app(
     app = Flask(__name__)
     app.config.update(_flask_config(settings))
 
-    from . import errors, health, logs, models, ratelimit, sessions  # noqa: F401  (models)
+    from . import errors, health, logs, models, ratelimit, request_checks, sessions  # noqa: F401
     from .auth import principal
     from .extensions import csrf, db, migrate
 
@@ -69,6 +72,7 @@ def create_app(
     sessions.init_app(app)
     principal.init_app(app)
     errors.init_app(app)
+    request_checks.init_app(app)
     health.init_app(app)
 
     from . import api, console, storage_routes

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from flask import Flask, has_request_context, request
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+# URLs whose token is the credential: the first-admin setup link, invitation links and the
+# filesystem storage's signed URLs. Logs show where such a request went, never the token.
+_CAPABILITY_PATH = re.compile(
+    r"^(/setup/|/invite/|/invitations/|/api/v1/invitations/|/storage/fs/)[^/]+"
+)
+
+
+def redact_path(path: str) -> str:
+    """``path`` with the token of a capability URL replaced by ``[redacted]``."""
+    return _CAPABILITY_PATH.sub(r"\1[redacted]", path)
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,10 +33,12 @@ class JsonFormatter(logging.Formatter):
         }
         if has_request_context():
             entry["method"] = request.method
-            entry["path"] = request.path
+            entry["path"] = redact_path(request.path)
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value if isinstance(value, str | int | float | bool) else str(value)
+        if isinstance(entry.get("path"), str):
+            entry["path"] = redact_path(entry["path"])
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)

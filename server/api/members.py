@@ -94,6 +94,8 @@ def add_member(team: str, resource: Team, body: AddMember):
         "role": body.role,
         "invite_url": result.link,
         "expires_at": iso(result.invitation.expires_at),
+        "email_sent": result.email_sent,
+        "email_error": result.email_error,
     }, 201
 
 

@@ -10,7 +10,9 @@ from flask import current_app
 from . import api
 from .routing import SPEC_ATTR, EndpointSpec, endpoint
 
-_CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
+_CONVERTER = re.compile(r"<(?:([a-z]+):)?([a-zA-Z_]+)>")
+# What each URL converter accepts (werkzeug's ``int`` takes digits only: no sign).
+_PATH_SCHEMAS = {"int": {"type": "integer", "minimum": 0}}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -26,13 +28,20 @@ ERROR_SCHEMA = {
 }
 
 
-def _operation(spec: EndpointSpec, path_params: list[str], components: dict) -> dict[str, Any]:
+def _operation(
+    spec: EndpointSpec, path_params: list[tuple[str, str]], components: dict
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": spec.summary,
         "tags": [spec.tag],
         "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in path_params
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": dict(_PATH_SCHEMAS.get(converter, {"type": "string"})),
+            }
+            for converter, name in path_params
         ],
         "responses": {
             str(spec.status): {"description": "Success"},
@@ -79,7 +88,7 @@ def build_document() -> dict[str, Any]:
         spec = getattr(view, SPEC_ATTR, None)
         if spec is None:
             continue
-        path = _CONVERTER.sub(r"{\1}", rule.rule)
+        path = _CONVERTER.sub(r"{\2}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
                 spec, _CONVERTER.findall(rule.rule), components

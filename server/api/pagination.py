@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, Integer, Select
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -43,12 +43,25 @@ def decode_cursor(cursor: str) -> Any:
         raise ValidationFailed("The cursor is not valid.", code="invalid_cursor") from None
 
 
+def _check_position(column, value: Any) -> Any:
+    """A decoded cursor holds a value of ``column``: anything else (another type, an integer
+    the column cannot hold) did not come from us and would fail in the database."""
+    if isinstance(column.type, Integer):
+        bits = 63 if isinstance(column.type, BigInteger) else 31
+        valid = type(value) is int and -(2**bits) <= value < 2**bits
+    else:
+        valid = isinstance(value, column.type.python_type)
+    if not valid:
+        raise ValidationFailed("The cursor is not valid.", code="invalid_cursor")
+    return value
+
+
 def paginate(
     stmt: Select, column, *, cursor: str | None, limit: int, descending: bool = False
 ) -> Page:
     """One page of ``stmt`` ordered by the unique ``column`` (usually the primary key)."""
     if cursor:
-        last = decode_cursor(cursor)
+        last = _check_position(column, decode_cursor(cursor))
         stmt = stmt.where(column < last if descending else column > last)
     stmt = stmt.order_by(column.desc() if descending else column.asc()).limit(limit + 1)
     rows = list(db.session.scalars(stmt).unique())

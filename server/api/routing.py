@@ -4,6 +4,7 @@ needs. The OpenAPI document is generated from these declarations."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -12,6 +13,7 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import BadRequest as MalformedBody
 
 from ..auth.declare import ACCESS_ATTR, public, requires
 from ..errors import BadRequest, Unauthenticated, ValidationFailed
@@ -37,14 +39,49 @@ def _errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _unstorable(payload: Any) -> tuple[str, str] | None:
+    """A value JSON parsers accept but a database cannot store, as (field, code):
+    NaN and infinite numbers (not JSON, refused by PostgreSQL) and strings with a NUL
+    character (refused by PostgreSQL text columns). Walks without recursion."""
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where or "body", "invalid_number"
+        if isinstance(value, str) and "\x00" in value:
+            return where or "body", "invalid_characters"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return where or "body", "invalid_characters"
+                stack.append((f"{where}.{key}" if where else str(key), item))
+        elif isinstance(value, list):
+            stack.extend(
+                (f"{where}.{i}" if where else str(i), item) for i, item in enumerate(value)
+            )
+    return None
+
+
+_UNSTORABLE = {
+    "invalid_number": "NaN and infinite numbers are not JSON: send null or a string instead.",
+    "invalid_characters": "Text may not contain NUL (\\u0000) characters.",
+}
+
+
 def _parse_body(model: type[BaseModel]) -> BaseModel:
     if not request.is_json:
         raise BadRequest("Send a JSON body with 'Content-Type: application/json'.", code="not_json")
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise BadRequest("The request body is not valid JSON.", code="malformed_json")
     try:
-        return model.model_validate(payload)
+        payload = request.get_json()
+    except (MalformedBody, RecursionError):
+        raise BadRequest("The request body is not valid JSON.", code="malformed_json") from None
+    problem = _unstorable(payload)
+    if problem:
+        where, code = problem
+        message = _UNSTORABLE[code]
+        raise ValidationFailed(message, code=code, errors=[{"field": where, "message": message}])
+    try:
+        return model.model_validate(payload, strict=True)
     except ValidationError as exc:
         raise ValidationFailed("The request body is invalid.", errors=_errors(exc)) from None
 

@@ -59,7 +59,7 @@ class UpdateRun(BaseModel):
     state: Literal["finished", "crashed"] | None = Field(
         default=None, description="Finish the run (a run asked to stop ends as 'stopped')."
     )
-    exit_code: int | None = None
+    exit_code: int | None = Field(default=None, ge=-(2**31), lt=2**31)
 
 
 class HistoryRows(BaseModel):
@@ -73,7 +73,7 @@ class HistoryRows(BaseModel):
 class HistoryQuery(PageQuery):
     limit: int = Field(default=500, ge=1, le=1000, description="Rows per page (1-1000).")
     keys: str | None = Field(default=None, description="Comma-separated metric names to return.")
-    min_step: int | None = Field(default=None, ge=0, description="First step to return.")
+    min_step: int | None = Field(default=None, ge=0, lt=2**63, description="First step to return.")
 
 
 class RunsQuery(PageQuery):

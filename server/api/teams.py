@@ -7,6 +7,7 @@ from typing import Any, Literal
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
+from ..auth import authorize
 from ..models import Team
 from ..services import teams as service
 from . import api
@@ -45,6 +46,12 @@ class UpdateTeam(BaseModel):
     links: list[dict[str, str]] | None = None
     showcase: list[dict[str, Any]] | None = None
     storage: Any = Field(default=None, description="Refused: storage cannot be migrated.")
+
+
+class TeamsQuery(PageQuery):
+    state: Literal["active", "deleted"] = Field(
+        default="active", description="'deleted': teams awaiting purge (system admins)."
+    )
 
 
 class DeleteTeam(BaseModel):
@@ -86,13 +93,16 @@ def _deleted_team(team: str) -> Team:
     "/teams",
     "GET",
     permission="team:list",
-    query=PageQuery,
-    summary="Teams I belong to (system admins: every team)",
+    query=TeamsQuery,
+    summary="Teams I belong to (system admins: every team, or the deleted ones)",
 )
-def list_teams(query: PageQuery):
-    page = paginate(
-        service.teams_query(current_user), Team.id, cursor=query.cursor, limit=query.limit
-    )
+def list_teams(query: TeamsQuery):
+    if query.state == "deleted":
+        authorize(current_user, "team:delete")  # restoring them is a system admin's task
+        stmt = service.deleted_teams_query()
+    else:
+        stmt = service.teams_query(current_user)
+    page = paginate(stmt, Team.id, cursor=query.cursor, limit=query.limit)
     return page_response(page, team_dict)
 
 

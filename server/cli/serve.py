@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 
-def _upgrade_embedded_database() -> None:
+def upgrade_embedded_database() -> None:
     """On the embedded SQLite default, bring the database to the current schema."""
     from flask_migrate import upgrade
 
@@ -50,7 +50,7 @@ def _first_admin(bind: str) -> None:
 def serve(bind: str, workers: int, no_migrate: bool) -> None:
     """Start Outpost under gunicorn (upgrading the embedded SQLite database first)."""
     if not no_migrate:
-        _upgrade_embedded_database()
+        upgrade_embedded_database()
     _first_admin(bind)
     args = [
         sys.executable,
@@ -62,6 +62,8 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
         bind,
         "--access-logfile",
         "-",
+        "--logger-class",
+        "server.gunicorn_logging.OutpostLogger",
         "--forwarded-allow-ips",
         os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "server.wsgi:app",

@@ -24,6 +24,11 @@ def users() -> None:
 def create(username: str, email: str, password_stdin: bool, system_admin: bool) -> None:
     """Create an active user. Without --password-stdin, you are prompted for the password."""
     from ..services import users as service
+    from .serve import upgrade_embedded_database
+
+    # The first admin may be made before the server ever started: like ``serve``, bring the
+    # embedded database to the current schema first (PostgreSQL: ``outpost db upgrade``).
+    upgrade_embedded_database()
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -74,6 +74,11 @@ def _instant(value: str, name: str, *, end: bool) -> datetime | None:
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             return start + timedelta(days=1) if end else start
         moment = datetime.fromisoformat(value)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        # A date-time 'to' includes that instant.
+        return moment + timedelta(microseconds=1) if end else moment
+    except OverflowError:
+        return None  # at the very edge of the calendar: no bound on that side
     except ValueError:
         raise ValidationFailed(
             f"'{name}' must be an ISO date (2026-01-31) or date-time (2026-01-31T09:30:00Z), "
@@ -81,9 +86,6 @@ def _instant(value: str, name: str, *, end: bool) -> datetime | None:
             code="invalid_date",
             field=name,
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    # A date-time 'to' includes that instant.
-    return moment + timedelta(microseconds=1) if end else moment
 
 
 def parse_filters(raw: Mapping[str, Any]) -> AuditFilter:
@@ -175,7 +177,9 @@ def _after(cursor_value: Any) -> list:
     try:
         created, event_id = cursor_value
         created = datetime.fromisoformat(created)
-        event_id = int(event_id)
+        # What _cursor_of wrote: an aware time and an id the 32-bit id column can hold.
+        if created.tzinfo is None or type(event_id) is not int or not 0 < event_id < 2**31:
+            raise ValueError(cursor_value)
     except (TypeError, ValueError):
         raise ValidationFailed("The cursor is not valid.", code="invalid_cursor") from None
     e = _EVENTS.c

@@ -23,6 +23,8 @@ class InviteResult:
     membership: Membership | None = None
     invitation: TeamInvitation | None = None
     link: str | None = None
+    email_sent: bool = False
+    email_error: str | None = None
 
 
 def _digest(token: str) -> str:
@@ -68,7 +70,30 @@ def invite(
     )
     db.session.commit()
     base = current_app.config["OUTPOST"].url.rstrip("/")
-    return InviteResult(invitation=invitation, link=f"{base}/invitations/{token}")
+    link = f"{base}/invitations/{token}"
+    sent, error = _send_invitation(team, invitation, link)
+    return InviteResult(invitation=invitation, link=link, email_sent=sent, email_error=error)
+
+
+def _send_invitation(team: Team, invitation: TeamInvitation, link: str) -> tuple[bool, str | None]:
+    """E-mail the link when SMTP is set up; a failure keeps the invitation and says why."""
+    from ..errors import OutpostError
+    from . import mail
+    from .system_settings import get_setting
+
+    if not mail.is_configured():
+        return False, "E-mail is not set up (no SMTP server): pass the link on yourself."
+    name = get_setting("instance_name") or "Outpost"
+    text = (
+        f"You are invited to join the team {team.slug} on {name}.\n\n"
+        f"Open this link to join (and create your account if you have none):\n{link}\n\n"
+        f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    )
+    try:
+        mail.send_mail(invitation.email, f"You are invited to the team {team.slug}", text)
+    except OutpostError as exc:
+        return False, exc.message
+    return True, None
 
 
 def load_invitation(token: str) -> TeamInvitation:
@@ -114,3 +139,17 @@ def accept(token: str, principal) -> Membership:
     audit.record("member:join", target=user, team_id=invitation.team_id)
     db.session.commit()
     return membership
+
+
+def join_as_new_user(token: str, *, username: str, display_name: str, password: str) -> Membership:
+    """Someone with no account opens a team invitation: create their account with the invited
+    e-mail and join the team as invited. Raises NotFound (``invitation_invalid``), and what
+    ``users.create_user`` raises: ValidationFailed (``invalid_username``, ``weak_password``),
+    Conflict (``user_exists``, ``seat_limit_reached``)."""
+    from . import users
+
+    invitation = load_invitation(token)
+    user = users.create_user(
+        username, invitation.email, password, display_name=(display_name or "").strip()
+    )
+    return accept(token, user)

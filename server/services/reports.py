@@ -21,6 +21,7 @@ from ..models import Project, Report, ReportComment, ReportFollow
 from . import audit
 
 EDITABLE = ("title", "description", "body")
+MAX_ID = 2**31 - 1
 
 
 def _audit(action: str, report: Report, **details: Any) -> None:
@@ -48,9 +49,17 @@ def attach_project(reports: list[Report], project: Project) -> list[Report]:
     return reports
 
 
+def _storable(row_id: int) -> bool:
+    """Ids are 32-bit integer columns: a bigger number names nothing (and the database would
+    refuse to compare with it)."""
+    return 0 < row_id <= MAX_ID
+
+
 def load_report(project: Project, report_id: int) -> Report:
     """Report ``report_id`` of ``project``; NotFound (``report_not_found``) otherwise."""
-    report = db.session.scalar(reports_query(project).where(Report.id == report_id))
+    report = None
+    if _storable(report_id):
+        report = db.session.scalar(reports_query(project).where(Report.id == report_id))
     if report is None:
         raise NotFound(f"No report {report_id} in {project.name}.", code="report_not_found")
     set_committed_value(report, "project", project)
@@ -160,7 +169,9 @@ def comment_count(report: Report) -> int:
 
 
 def load_comment(report: Report, comment_id: int) -> ReportComment:
-    comment = db.session.scalar(comments_query(report).where(ReportComment.id == comment_id))
+    comment = None
+    if _storable(comment_id):
+        comment = db.session.scalar(comments_query(report).where(ReportComment.id == comment_id))
     if comment is None:
         raise NotFound(f"No comment {comment_id} on this report.", code="comment_not_found")
     set_committed_value(comment, "report", report)

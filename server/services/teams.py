@@ -119,6 +119,11 @@ def _slug_taken(slug: str) -> bool:
     return db.session.scalar(select(Team.id).where(Team.slug == slug)) is not None
 
 
+def deleted_teams_query():
+    """Teams deleted and not purged yet (restorable until their ``purge_after``)."""
+    return select(Team).where(Team.state == "deleted")
+
+
 def teams_query(principal):
     """Teams the principal can see: members see theirs; system admins see every team."""
     stmt = select(Team).where(Team.state == "active")
@@ -130,8 +135,9 @@ def teams_query(principal):
 
 
 def update_team(team: Team, changes: dict[str, Any]) -> Team:
-    """Update display name and profile. Raises Conflict for any storage change (no bucket
-    migration) and ValidationFailed for a bad visibility."""
+    """Update display name and profile; a field given as None is left as it is. Raises
+    Conflict for any storage change (no bucket migration) and ValidationFailed for a bad
+    visibility."""
     if "storage" in changes:
         raise Conflict(
             "A team's storage is fixed when the team is created: bucket migration is not "
@@ -142,7 +148,9 @@ def update_team(team: Team, changes: dict[str, Any]) -> Team:
         raise ValidationFailed(
             "profile_visibility must be 'public' or 'members'.", code="invalid_visibility"
         )
-    applied = {key: value for key, value in changes.items() if key in PROFILE_FIELDS}
+    applied = {
+        key: value for key, value in changes.items() if key in PROFILE_FIELDS and value is not None
+    }
     for key, value in applied.items():
         setattr(team, key, value)
     audit.record("team:update", target=team, team_id=team.id, details={"fields": sorted(applied)})

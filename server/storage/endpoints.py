@@ -42,14 +42,16 @@ class Endpoint:
 def parse_endpoint(endpoint: str) -> Endpoint:
     """Parse ``endpoint`` into scheme, host and port; raise EndpointNotAllowed if malformed."""
     text = (endpoint or "").strip()
-    parts = urlsplit(text if "://" in text else f"https://{text}")
     try:
+        parts = urlsplit(text if "://" in text else f"https://{text}")
         port = parts.port
-    except ValueError:
-        port = -1
+        hostname = parts.hostname
+    except ValueError:  # an unclosed or invalid [IPv6] host, a port out of range
+        parts, port, hostname = None, -1, None
     bad = (
-        parts.scheme not in DEFAULT_PORTS
-        or not parts.hostname
+        parts is None
+        or parts.scheme not in DEFAULT_PORTS
+        or not hostname
         or parts.username is not None
         or parts.path not in ("", "/")
         or parts.query
@@ -60,7 +62,7 @@ def parse_endpoint(endpoint: str) -> Endpoint:
         raise EndpointNotAllowed(
             f"Storage endpoint {endpoint!r} is not a plain http(s)://host[:port] address."
         )
-    host = parts.hostname.lower().rstrip(".")
+    host = hostname.lower().rstrip(".")
     return Endpoint(parts.scheme, host, port or DEFAULT_PORTS[parts.scheme])
 
 

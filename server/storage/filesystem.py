@@ -139,11 +139,14 @@ class FilesystemProvider(StorageProvider):
         # size and modification time, not a content hash: cheap for large files
         return ObjectInfo(key=key, size=st.st_size, etag=f"{st.st_size:x}-{st.st_mtime_ns:x}")
 
-    def _write_stream(self, bucket: str, key: str, stream: BinaryIO, limit: int | None) -> int:
-        """Copy ``stream`` into place atomically; return the byte count.
+    def _write_stream(
+        self, bucket: str, key: str, stream: BinaryIO, limit: int | None, expected: int | None
+    ) -> int:
+        """Copy ``stream`` into place atomically; return the byte count. An existing object
+        is replaced only by a complete upload (``expected`` bytes, when given).
 
-        Raises BucketNotFound, UploadTooLarge, InvalidObjectKey (the key clashes with a
-        "directory" of other keys, or the other way round).
+        Raises BucketNotFound, UploadTooLarge, IncompleteUpload, InvalidObjectKey (the key
+        clashes with a "directory" of other keys, or the other way round).
         """
         target = self._object_path(bucket, key)
         self._existing_bucket(bucket)
@@ -153,6 +156,8 @@ class FilesystemProvider(StorageProvider):
         try:
             with os.fdopen(fd, "wb") as tmp:
                 written = _copy_limited(stream, tmp, limit)
+            if expected is not None and written != expected:
+                raise IncompleteUpload(f"Received {written} of {expected} announced bytes.")
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, target)
         except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
@@ -162,7 +167,7 @@ class FilesystemProvider(StorageProvider):
         return written
 
     def put_bytes(self, bucket, key, data, *, content_type=None):
-        self._write_stream(bucket, key, io.BytesIO(data), None)
+        self._write_stream(bucket, key, io.BytesIO(data), None, None)
         return None
 
     def get_bytes(self, bucket, key):
@@ -187,11 +192,15 @@ class FilesystemProvider(StorageProvider):
         base = (self.settings.public_url or "").rstrip("/")
         return f"{base}{ROUTE_PREFIX}{token}"
 
-    def _sign(self, bucket: str, key: str, method: str, expires_in: int, limit=None) -> str:
+    def _sign(
+        self, bucket: str, key: str, method: str, expires_in: int, limit=None, exact=False
+    ) -> str:
         _checked_key(key)
         payload = {"b": bucket, "k": key, "m": method, "e": int(time.time()) + int(expires_in)}
         if limit is not None:
             payload["n"] = int(limit)
+        if exact:
+            payload["x"] = 1  # like an S3 URL signed with Content-Length: that size, no other
         return self._serializer.dumps(payload)
 
     def presign_get(self, bucket, key, expires_in=3600):
@@ -199,7 +208,8 @@ class FilesystemProvider(StorageProvider):
 
     def presign_put(self, bucket, key, expires_in=86400, content_length=None):
         limit = content_length if content_length is not None else self.settings.max_upload_bytes
-        url = self._url(self._sign(bucket, key, "PUT", expires_in, limit))
+        exact = content_length is not None
+        url = self._url(self._sign(bucket, key, "PUT", expires_in, limit, exact))
         headers = {"Content-Length": str(content_length)} if content_length is not None else {}
         return PresignedUpload(url=url, headers=headers, expires_in=expires_in)
 
@@ -229,16 +239,20 @@ class FilesystemProvider(StorageProvider):
         """Store the body of a PUT to a signed URL, enforcing the size it was signed for.
 
         Raises SignedUrlInvalid/SignedUrlExpired, UploadTooLarge (before reading, when the
-        announced length is already too big), IncompleteUpload, BucketNotFound, InvalidObjectKey.
+        announced length is already too big), IncompleteUpload (another size than the URL was
+        signed for, or fewer bytes than announced: an existing object is kept), BucketNotFound,
+        InvalidObjectKey.
         """
         payload = self._load_token(token, "PUT")
         bucket, key, limit = payload["b"], payload["k"], payload.get("n")
         if limit is not None and content_length is not None and content_length > limit:
             raise UploadTooLarge(f"Upload of {content_length} bytes exceeds the {limit} allowed.")
-        written = self._write_stream(bucket, key, stream, limit)
-        if content_length is not None and written != content_length:
-            self._object_path(bucket, key).unlink(missing_ok=True)
-            raise IncompleteUpload(f"Received {written} of {content_length} announced bytes.")
+        expected = limit if payload.get("x") else content_length
+        if content_length is not None and expected != content_length:
+            raise IncompleteUpload(
+                f"This URL takes exactly {expected} bytes, not {content_length}."
+            )
+        self._write_stream(bucket, key, stream, limit, expected)
         return self._info(key, self._object_path(bucket, key))
 
     def open_download(self, token: str, method: str = "GET") -> Download:

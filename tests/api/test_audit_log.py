@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from server.api.pagination import encode_cursor
 from server.extensions import db
 from server.models import AuditEvent
 from server.services import audit_log
@@ -104,6 +105,12 @@ def test_events_come_newest_first_with_every_field(client, admin, world):
         ("team=lab", ["member:add", "team:create"]),
         ("result=failure", ["user:login"]),
         ("actor=root&team=ops&action=team:", ["team:update", "team:create"]),
+        ("from=2026-02-03&to=9999-12-31", ["license:install", "team:update", "member:add"]),
+        ("from=0001-01-01T00:00:00%2B05:00&to=2026-02-01", ["team:create", "team:create"]),
+        (
+            "from=2026-02-03&to=9999-12-31T23:59:59.999999",
+            ["license:install", "team:update", "member:add"],
+        ),
     ],
 )
 def test_filters(client, admin, world, query, expected):
@@ -120,6 +127,10 @@ def test_filters(client, admin, world, query, expected):
         ("result=maybe", "validation_failed"),
         ("limit=0", "validation_failed"),
         ("cursor=not-a-cursor", "invalid_cursor"),
+        ("cursor=" + encode_cursor(["2026-01-01T00:00:00", 1]), "invalid_cursor"),  # naive
+        ("cursor=" + encode_cursor(["2026-01-01T00:00:00Z", 10**30]), "invalid_cursor"),
+        ("cursor=" + encode_cursor(["2026-01-01T00:00:00Z", 1.5]), "invalid_cursor"),
+        ("cursor=" + encode_cursor(["2026-01-01", True]), "invalid_cursor"),
         ("actor=" + "x" * 300, "invalid_filter"),
     ],
 )

@@ -413,3 +413,13 @@ def test_bad_bucket_descriptions_are_422(byob_app, listener, storage, code):
     assert response.json["error"]["code"] == code
     assert accepted == []
     assert_no_team("bad-spec")
+
+
+@pytest.mark.parametrize("endpoint", ["http://[::1", "http://[not-an-ip]:9000"])
+def test_an_endpoint_that_is_not_a_url_is_refused(byob_app, s3_server, endpoint):
+    allow(s3_server.endpoint)
+    spec = {"provider": "s3", "bucket": "customer-bucket", "endpoint": endpoint}
+    response = create(byob_app.test_client(), byob_app.admin_key, "no-url", spec)
+    assert response.status_code == 403, response.json
+    assert response.json["error"]["code"] == "endpoint_not_allowed"
+    assert_no_team("no-url")

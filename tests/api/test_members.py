@@ -130,3 +130,29 @@ def test_member_list_costs_the_same_queries_for_3_or_30(client, app):
         assert response.status_code == 200 and response.json["items"]
         counts.append(len(seen))
     assert counts[0] == counts[1]
+
+
+def test_an_invitation_is_emailed_when_smtp_is_set_up(client, world, smtp_sink):
+    from server.services import system_settings
+
+    system_settings.update_settings(smtp_sink.settings())
+    response = client.post(
+        "/api/v1/teams/lab/members",
+        json={"email": "new@example.test", "role": "member"},
+        headers=bearer(world["admin"]),
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["email_sent"] is True and response.json["email_error"] is None
+    [message] = smtp_sink.messages
+    assert message.recipients == ["new@example.test"] and "lab" in message.subject
+    assert response.json["invite_url"] in message.text()
+
+
+def test_without_smtp_the_response_says_to_pass_the_link_on(client, world):
+    body = client.post(
+        "/api/v1/teams/lab/members",
+        json={"email": "new@example.test", "role": "member"},
+        headers=bearer(world["admin"]),
+    ).json
+    assert body["status"] == "invited" and body["email_sent"] is False
+    assert "pass the link on" in body["email_error"]

@@ -169,3 +169,16 @@ def test_report_lists_are_paginated_newest_first_without_extra_queries(client, l
     assert [r["title"] for r in page["items"][:3]] == ["r29", "r28", "r27"]
     rest = client.get(f"{REPORTS}?limit=20&cursor={page['next_cursor']}", headers=_h(lab, "vic"))
     assert len(rest.json["items"]) == 10 and rest.json["next_cursor"] is None
+
+
+def test_an_id_beyond_any_report_is_not_found(client, lab):
+    report = make_report(lab.project, lab.people["bob"])
+    huge = 10**30
+    for method, url in [
+        ("GET", f"{REPORTS}/{huge}"),
+        ("GET", f"{REPORTS}/{2**31}/comments"),
+        ("DELETE", f"{REPORTS}/{report.id}/comments/{huge}"),
+    ]:
+        response = client.open(url, method=method, headers=bearer(lab.keys["ada"]))
+        assert response.status_code == 404, (url, response.json)
+        assert response.json["error"]["code"] in {"report_not_found", "comment_not_found"}

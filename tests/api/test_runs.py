@@ -156,6 +156,23 @@ def test_bad_history_batches_are_refused_whole(client, lab):
     assert client.post(url, json={"rows": _rows(3, 2)}, headers=_as(lab, "vic")).status_code == 403
 
 
+def test_numbers_too_big_for_their_columns_are_refused(client, lab):
+    make_run(lab.project, lab.people["bob"], "r1")
+    h = _as(lab, "bob")
+    for exit_code in (2**31, -(2**31) - 1, 10**30):
+        response = client.patch(
+            f"{RUNS}/r1", json={"state": "finished", "exit_code": exit_code}, headers=h
+        )
+        assert response.status_code == 422, response.json
+        assert response.json["error"]["errors"][0]["field"] == "exit_code"
+    history = client.get(f"{RUNS}/r1/history?min_step={2**63}", headers=h)
+    assert history.status_code == 422
+    assert history.json["error"]["errors"][0]["field"] == "min_step"
+    assert client.get(f"{RUNS}/r1", headers=h).json["state"] == "running"
+    done = client.patch(f"{RUNS}/r1", json={"state": "crashed", "exit_code": -9}, headers=h)
+    assert done.status_code == 200 and done.json["exit_code"] == -9
+
+
 def test_finished_runs_take_no_more_history(client, lab):
     make_run(lab.project, lab.people["bob"], "r1", state="finished")
     response = client.post(

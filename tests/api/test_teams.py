@@ -98,6 +98,24 @@ def test_team_admin_updates_profile_member_cannot(client):
     assert refused.status_code == 403
 
 
+def test_null_profile_fields_leave_them_unchanged(client):
+    admin = make_user()
+    make_team("t2", admins=[admin], display_name="Team Two")
+    response = client.patch(
+        "/api/v1/teams/t2",
+        json={"display_name": None, "intro": None, "profile_visibility": None, "links": None},
+        headers=bearer(make_key(admin)),
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["display_name"] == "Team Two"
+    assert response.json["profile"] == {
+        "intro": "",
+        "visibility": "members",
+        "links": [],
+        "showcase": [],
+    }
+
+
 def test_storage_cannot_be_migrated(client):
     admin = make_user()
     make_team("fixed", admins=[admin])
@@ -126,6 +144,24 @@ def test_delete_needs_confirmation_then_restores(client, admin_key):
     assert client.get("/api/v1/teams/doomed", headers=bearer(admin_key)).status_code == 404
     restored = client.post("/api/v1/teams/doomed/restore", headers=bearer(admin_key))
     assert restored.status_code == 200 and restored.json["state"] == "active"
+
+
+def test_system_admins_list_the_deleted_teams_they_may_restore(client, admin_key):
+    for name in ("kept", "gone"):
+        client.post("/api/v1/teams", json={"name": name}, headers=bearer(admin_key))
+    client.delete("/api/v1/teams/gone", json={"confirm": "gone"}, headers=bearer(admin_key))
+    active = client.get("/api/v1/teams", headers=bearer(admin_key)).json["items"]
+    assert [team["name"] for team in active] == ["kept"]
+    deleted = client.get("/api/v1/teams?state=deleted", headers=bearer(admin_key))
+    assert deleted.status_code == 200
+    [team] = deleted.json["items"]
+    assert team["name"] == "gone" and team["purge_after"] is not None
+    user = make_key(make_user())
+    refused = client.get("/api/v1/teams?state=deleted", headers=bearer(user))
+    assert refused.status_code == 403
+    assert refused.json["error"]["code"] == "permission_denied"
+    bad = client.get("/api/v1/teams?state=purged", headers=bearer(admin_key))
+    assert bad.status_code == 422
 
 
 def test_team_admin_cannot_delete_a_team(client):

@@ -39,6 +39,8 @@ def test_public_routes_are_the_expected_few(app):
         # Sign-up (refused unless signup_mode is open) and the one-time user invitation link.
         "console.signup",
         "console.accept_invite",
+        # A team invitation link: joins a signed-in invitee, or creates the invitee's account.
+        "console.team_invitation",
         # The embedded filesystem storage: the signed URL token is the authorization.
         "storage_fs.signed_object",
     }

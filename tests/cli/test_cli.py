@@ -1,6 +1,8 @@
 """The ``outpost`` command: bootstrap without a browser, and ``serve`` on a fresh data dir."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -60,9 +62,11 @@ def test_api_key_for_unknown_user_fails_clearly(runner):
 
 
 def test_serve_starts_on_embedded_defaults_and_prints_setup_link(tmp_path):
+    """...and logs JSON lines that never hold the setup token, an invitation or an API key."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
     env["OUTPOST_DATA_DIR"] = str(tmp_path / "data")
+    env["PYTHONUNBUFFERED"] = "1"  # log lines reach the pipe as they are written
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -92,10 +96,33 @@ def test_serve_starts_on_embedded_defaults_and_prints_setup_link(tmp_path):
             time.sleep(0.2)
         assert (tmp_path / "data" / "outpost.db").exists()
         assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).ok
+        printed = _read_until(proc, "/setup/")
+        link = re.search(r"http://\S+/setup/\S+", printed[-1]).group(0)
+        assert requests.get(f"{link}?next=/invitations/secret-too", timeout=5).ok
+        key = {"Authorization": "Bearer op_abcdefghijkl_not-a-real-secret"}
+        viewer = requests.get(f"http://127.0.0.1:{port}/api/v1/viewer", headers=key, timeout=5)
+        assert viewer.status_code == 401
     finally:
         proc.terminate()
-        output = proc.communicate(timeout=10)[0]
-    assert f"http://127.0.0.1:{port}/setup/" in output
+        proc.wait(timeout=10)
+        with proc.stdout:  # read after what _read_until took (communicate would skip it)
+            output = proc.stdout.read()
+    token = link.rsplit("/", 1)[1]
+    assert token not in output and "secret-too" not in output and "not-a-real-secret" not in output
+    entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    paths = {entry.get("path") for entry in entries if entry["logger"] == "gunicorn.access"}
+    assert {"/healthz", "/readyz", "/setup/[redacted]", "/api/v1/viewer"} <= paths
+    assert any(entry["logger"] == "gunicorn.error" for entry in entries)
+
+
+def _read_until(proc, marker: str) -> list[str]:
+    """The lines the server printed, up to and with the one holding ``marker``."""
+    seen = []
+    while not seen or marker not in seen[-1]:
+        line = proc.stdout.readline()
+        assert line, "".join(seen)
+        seen.append(line)
+    return seen
 
 
 def test_malformed_setting_stops_the_cli_with_its_name(tmp_path):
@@ -109,3 +136,21 @@ def test_malformed_setting_stops_the_cli_with_its_name(tmp_path):
     )
     assert result.returncode == 2
     assert "OUTPOST_SESSION_HOURS" in result.stderr
+
+
+def test_users_create_works_on_a_fresh_embedded_data_dir(tmp_path):
+    """The README's bootstrap without a browser, before the server ever started."""
+    env = {**os.environ, "OUTPOST_DATA_DIR": str(tmp_path / "data")}
+    env.pop("OUTPOST_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "users", "create", "admin", "--email", "a@b.io"]
+        + ["--password-stdin", "--system-admin"],
+        env=env,
+        input="a-long-enough-password\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Created system admin admin" in result.stdout
+    assert "Traceback" not in result.stderr

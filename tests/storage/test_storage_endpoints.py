@@ -50,6 +50,8 @@ def test_allowed_endpoints(endpoint, normalised):
         "https://s3.amazonaws.com?x=1",
         "ftp://s3.amazonaws.com",
         "",
+        "http://[::1",  # urlsplit refuses it outright
+        "http://[not-an-ip]:9000",
     ],
 )
 def test_refused_endpoints(endpoint):
@@ -66,6 +68,8 @@ def test_allowlist_validation():
     assert validate_allowlist([" *.amazonaws.com "]) == ["*.amazonaws.com"]
     with pytest.raises(StorageConfigError):
         validate_allowlist(["https://host/path"])
+    with pytest.raises(StorageConfigError):
+        validate_allowlist(["http://[::1"])
 
 
 def test_provider_defaults_are_checked_too():

@@ -123,6 +123,11 @@ def test_uploads_are_held_to_the_signed_size(served_fs, bucket, team_slug):
     assert served_fs.stat_object(bucket, "small.bin") is None
     assert list((served_fs.root / ".outpost" / "tmp").iterdir()) == []
 
+    assert requests.put(upload.url, data=b"01234", timeout=10).status_code == 200
+    short = requests.put(upload.url, data=b"012", timeout=10)  # signed for exactly 5 bytes
+    assert (short.status_code, error_code(short)) == (400, "upload_incomplete")
+    assert served_fs.get_bytes(bucket, "small.bin") == b"01234"  # the good upload is kept
+
 
 def test_token_checks_without_http(fs, bucket):
     token = fs.presign_put(bucket, "a/b", 60).url.rsplit("/", 1)[1]
