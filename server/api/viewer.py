@@ -2,6 +2,7 @@
 
 from flask_login import current_user
 
+from ..services.profile import default_team_for
 from . import api
 from .routing import endpoint
 from .serializers import user_dict
@@ -9,4 +10,7 @@ from .serializers import user_dict
 
 @endpoint(api, "/viewer", "GET", permission="viewer:read", summary="The authenticated principal")
 def get_viewer():
-    return user_dict(current_user)
+    """Who the key belongs to, and ``default_team``: the team a client that names no team
+    logs to (the user's chosen default, else their only team, else null)."""
+    team = default_team_for(current_user.id)
+    return {**user_dict(current_user), "default_team": team.slug if team else None}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
@@ -229,14 +229,19 @@ def my_teams(user_id: int, limit: int = 200) -> list[Team]:
 
 def default_team_for(user_id: int) -> Team | None:
     """The team a client that names no team works in: the chosen default while the user is
-    still a member, else their only team, else None."""
-    chosen = profile_of(user_id).default_team_id
-    if chosen is not None:
-        team = db.session.scalar(my_teams_query(user_id).where(Team.id == chosen))
-        if team is not None:
-            return team
-    teams = my_teams(user_id, limit=2)
-    return teams[0] if len(teams) == 1 else None
+    still a member, else their only team, else None. One query, whatever the number of teams
+    (``GET /viewer`` answers it on every client start)."""
+    chosen = func.coalesce(Team.id == UserProfile.default_team_id, False)
+    rows = db.session.execute(
+        my_teams_query(user_id)
+        .add_columns(chosen)
+        .outerjoin(UserProfile, UserProfile.user_id == Membership.user_id)
+        .order_by(chosen.desc(), Team.slug)
+        .limit(2)
+    ).all()
+    if rows and (rows[0][1] or len(rows) == 1):
+        return rows[0][0]
+    return None
 
 
 def load_public_user(username: str) -> User:

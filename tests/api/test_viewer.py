@@ -57,3 +57,31 @@ def test_wrong_method_is_json_405(client):
     response = client.put("/api/v1/viewer")
     assert response.status_code == 405
     assert response.json["error"]["code"] == "method_not_allowed"
+
+
+def test_viewer_names_the_default_team_a_client_logs_to(client, app):
+    """A client that names no team asks the viewer where to log: the chosen default while the
+    user is a member, else their only team, else none; answered in two queries at most."""
+    from tests.factories import add_member, count_queries, make_team
+
+    ada = make_user("ada")
+    key = make_key(ada)
+    assert client.get("/api/v1/viewer", headers=bearer(key)).json["default_team"] is None
+    vision = make_team("vision")
+    add_member(vision, ada, "member")
+    assert client.get("/api/v1/viewer", headers=bearer(key)).json["default_team"] == "vision"
+    add_member(make_team("nlp"), ada, "member")
+    for team in ("apple", "zeta"):
+        add_member(make_team(team), ada, "member")
+    assert client.get("/api/v1/viewer", headers=bearer(key)).json["default_team"] is None
+    assert (
+        client.patch(
+            "/api/v1/viewer/profile", json={"default_team": "nlp"}, headers=bearer(key)
+        ).json["default_team"]
+        == "nlp"
+    )
+    client.get("/api/v1/viewer", headers=bearer(key))  # the key's last-used write happens here
+    with app.app_context(), count_queries() as seen:
+        body = client.get("/api/v1/viewer", headers=bearer(key)).json
+    assert body["default_team"] == "nlp"
+    assert 1 <= len(seen) <= 2, seen
