@@ -10,6 +10,18 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 
+def _no_control_socket() -> list[str]:
+    """Newer gunicorn opens a control socket under $HOME, which fails (and logs an error) on a
+    read-only root filesystem; Outpost does not use it."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return (
+        ["--no-control-socket"]
+        if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS)
+        else []
+    )
+
+
 def upgrade_embedded_database() -> None:
     """On the embedded SQLite default, bring the database to the current schema."""
     from flask_migrate import upgrade
@@ -66,6 +78,7 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
         "server.gunicorn_logging.OutpostLogger",
         "--forwarded-allow-ips",
         os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        *_no_control_socket(),
         "server.wsgi:app",
     ]
     click.echo(f"Outpost listening on http://{bind}")

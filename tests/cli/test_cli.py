@@ -67,6 +67,8 @@ def test_serve_starts_on_embedded_defaults_and_prints_setup_link(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
     env["OUTPOST_DATA_DIR"] = str(tmp_path / "data")
     env["PYTHONUNBUFFERED"] = "1"  # log lines reach the pipe as they are written
+    (tmp_path / "home").write_text("")  # like a read-only root filesystem: no $HOME to write
+    env["HOME"] = str(tmp_path / "home")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -113,6 +115,7 @@ def test_serve_starts_on_embedded_defaults_and_prints_setup_link(tmp_path):
     paths = {entry.get("path") for entry in entries if entry["logger"] == "gunicorn.access"}
     assert {"/healthz", "/readyz", "/setup/[redacted]", "/api/v1/viewer"} <= paths
     assert any(entry["logger"] == "gunicorn.error" for entry in entries)
+    assert [entry for entry in entries if entry["level"] == "ERROR"] == []
 
 
 def _read_until(proc, marker: str) -> list[str]:
