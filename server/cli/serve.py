@@ -31,7 +31,15 @@ def upgrade_embedded_database() -> None:
         upgrade()
 
 
-def _first_admin(bind: str) -> None:
+def _listening_url(bind: str) -> str:
+    """``http://HOST:PORT`` for ``--bind``; a wildcard host is reached on 127.0.0.1."""
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def _first_admin(base: str) -> None:
     from ..services import setup
 
     settings = current_app.config["OUTPOST"]
@@ -44,10 +52,6 @@ def _first_admin(bind: str) -> None:
         return
     token = setup.issue_setup_token()
     if token:
-        # Until an operator sets OUTPOST_URL, the link points at where we listen.
-        base = settings.url.rstrip("/")
-        if settings.sources["url"] == "default":
-            base = f"http://{bind}"
         click.echo("")
         click.echo("No users yet. Open this one-time link to create the first system admin:")
         click.echo(f"    {base}/setup/{token}")
@@ -63,7 +67,12 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
     """Start Outpost under gunicorn (upgrading the embedded SQLite database first)."""
     if not no_migrate:
         upgrade_embedded_database()
-    _first_admin(bind)
+    base = current_app.config["OUTPOST"].url.rstrip("/")
+    if current_app.config["OUTPOST"].sources["url"] == "default" and not bind.startswith("unix:"):
+        # Until an operator sets OUTPOST_URL, links and the filesystem storage's pre-signed URLs
+        # point at where we listen (the workers read it from the environment).
+        base = os.environ["OUTPOST_URL"] = _listening_url(bind)
+    _first_admin(base)
     args = [
         sys.executable,
         "-m",

@@ -104,6 +104,7 @@ def test_serve_starts_on_embedded_defaults_and_prints_setup_link(tmp_path):
         key = {"Authorization": "Bearer op_abcdefghijkl_not-a-real-secret"}
         viewer = requests.get(f"http://127.0.0.1:{port}/api/v1/viewer", headers=key, timeout=5)
         assert viewer.status_code == 401
+        _file_round_trip(f"http://127.0.0.1:{port}", env)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -116,6 +117,49 @@ def test_serve_starts_on_embedded_defaults_and_prints_setup_link(tmp_path):
     assert {"/healthz", "/readyz", "/setup/[redacted]", "/api/v1/viewer"} <= paths
     assert any(entry["logger"] == "gunicorn.error" for entry in entries)
     assert [entry for entry in entries if entry["level"] == "ERROR"] == []
+
+
+def _file_round_trip(base: str, env: dict) -> None:
+    """Without OUTPOST_URL, the filesystem storage's pre-signed URLs point at the port the
+    server listens on, so a script can upload and download a run file through them."""
+    cli = [sys.executable, "-m", "server.cli"]
+    subprocess.run(
+        [
+            *cli,
+            "users",
+            "create",
+            "ada",
+            "--email",
+            "ada@example.test",
+            "--password-stdin",
+            "--system-admin",
+        ],
+        input="a long enough password\n",
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    made = subprocess.run(
+        [*cli, "api-keys", "create", "ada", "--name", "script"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    api = requests.Session()
+    api.headers.update(bearer(made.stdout.strip().splitlines()[-1]))
+    assert api.post(f"{base}/api/v1/teams", json={"name": "lab"}, timeout=10).status_code == 201
+    projects = f"{base}/api/v1/teams/lab/projects"
+    assert api.post(projects, json={"name": "mnist"}, timeout=5).status_code == 201
+    run = api.post(f"{projects}/mnist/runs", json={"name": "r1"}, timeout=5).json()
+    files = f"{projects}/mnist/runs/{run['run_id']}/files"
+    upload = api.post(files, json={"path": "a.txt", "size": 5}, timeout=5).json()["upload"]
+    assert upload["url"].startswith(f"{base}/")
+    put = requests.put(upload["url"], data=b"hello", headers=upload["headers"], timeout=5)
+    assert put.status_code in (200, 201, 204)
+    download = api.get(files, timeout=5).json()["items"][0]["download"]
+    assert requests.get(download["url"], timeout=5).content == b"hello"
 
 
 def _read_until(proc, marker: str) -> list[str]:
