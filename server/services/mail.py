@@ -10,7 +10,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from urllib.parse import urlsplit
@@ -30,7 +30,7 @@ class SmtpConfig:
     port: int
     security: str  # "none", "starttls" or "ssl"
     username: str
-    password: str
+    password: str = field(repr=False)
     sender: str
     sender_name: str
 
