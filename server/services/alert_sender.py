@@ -126,23 +126,18 @@ class AlertSender:
 
     def _attempt(self, entry: _Entry) -> float | None:
         """Send ``entry``'s alert once; the delay before trying again, or None when done."""
-        job = entry.job
+        job, attempt = entry.job, entry.attempt
+        whose = f"alert to user {job.username} via {job.channel}"  # never the address's secret
         try:
             job.send()
         except AlertNotSent as exc:
-            if exc.transient and entry.attempt <= len(self.retry_delays):
-                delay = self.retry_delays[entry.attempt - 1]
-                log.info(
-                    "alert to user %s via %s: attempt %d failed (%s); trying again in %g s",
-                    *(job.username, job.channel, entry.attempt, exc, delay),
-                )
+            if exc.transient and attempt <= len(self.retry_delays):
+                delay = self.retry_delays[attempt - 1]
+                log.info("%s: attempt %d failed (%s); again in %g s", whose, attempt, exc, delay)
                 return delay
-            log.warning(
-                "alert to user %s via %s not sent after %d attempt(s): %s",
-                *(job.username, job.channel, entry.attempt, exc),
-            )
+            log.warning("%s not sent after %d attempt(s): %s", whose, attempt, exc)
         except Exception:  # a bug in one alert must not stop the thread sending the others
-            log.exception("alert to user %s via %s failed", job.username, job.channel)
+            log.exception("%s failed", whose)
         return None
 
     def _flush_at_exit(self) -> None:
