@@ -1,8 +1,12 @@
 """Run alerts: tell a run's owner when it finished or crashed, by e-mail and/or Slack webhook.
 
 Each user chooses the channels per event on Settings › Alerts (stored on their profile).
-Delivery happens when the run service reports the transition (:func:`notify_run_state`); a
-channel that fails is logged, without addresses' secrets, and never fails the run update.
+When the run service reports the transition (:func:`notify_run_state`) the alerts are prepared
+in the request (owner, channels, webhook, SMTP settings, subject and text are read from the
+database) and handed to this process's background sender (:mod:`.alert_sender`), so finishing
+a run never waits on a mail server or a webhook. A channel that fails is logged, without
+addresses' secrets, and never fails the run update. The settings page's test alert is sent
+at once, and its failure reported.
 
 Webhooks go out over HTTPS only, to hosts on the ``alert_webhook_allowlist`` system setting
 (``hooks.slack.com`` by default), and redirects are not followed, so a user cannot make the
@@ -11,10 +15,7 @@ server send requests to arbitrary hosts.
 
 from __future__ import annotations
 
-import http.client
-import json
 import logging
-import ssl
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,21 +23,21 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from ..errors import ServiceUnavailable, ValidationFailed
+from . import alert_sender
+from .alert_delivery import AlertNotSent, EmailAlert, WebhookAlert
 from .system_settings import get_setting
 
 log = logging.getLogger(__name__)
 
 EVENTS = {"finished": "run_finished", "crashed": "run_crashed"}
 CHANNELS = ("email", "slack")
-TIMEOUT_SECONDS = 5
-
-
-class AlertNotSent(Exception):
-    """One channel could not deliver; the message is safe to log and show (no secrets)."""
 
 
 @dataclass(frozen=True)
 class Delivery:
+    """What became of one channel's alert: for a run alert ``ok`` means it was queued for
+    sending; for a test alert, that it was sent."""
+
     channel: str
     ok: bool
     detail: str = ""
@@ -78,61 +79,10 @@ def check_webhook_url(url: str) -> str:
     return url
 
 
-def _tls_context() -> ssl.SSLContext:
-    # Built per call: it reads the system trust store (and SSL_CERT_FILE) as it is now.
-    return ssl.create_default_context()
-
-
-def post_webhook(url: str, payload: dict[str, Any]) -> None:
-    """POST ``payload`` as JSON to an allowed webhook. Raises AlertNotSent."""
-    try:
-        check_webhook_url(url)  # again: the allowlist may have shrunk since it was saved
-    except ValidationFailed as exc:
-        raise AlertNotSent(exc.message) from None
-    parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    body = json.dumps(payload).encode()
-    connection = http.client.HTTPSConnection(
-        parts.hostname, parts.port or 443, timeout=TIMEOUT_SECONDS, context=_tls_context()
-    )
-    try:
-        connection.request(
-            "POST",
-            target,
-            body=body,
-            headers={"Content-Type": "application/json", "User-Agent": "Outpost-alerts"},
-        )
-        response = connection.getresponse()
-        response.read(64 * 1024)
-    except (OSError, http.client.HTTPException) as exc:
-        raise AlertNotSent(
-            f"the webhook host {parts.hostname} could not be reached ({exc})"
-        ) from None
-    finally:
-        connection.close()
-    if not 200 <= response.status < 300:
-        raise AlertNotSent(f"the webhook host {parts.hostname} answered {response.status}")
-
-
-# --- e-mail -----------------------------------------------------------------------------------
-
-
 def email_configured() -> bool:
     from .mail import is_configured
 
     return is_configured()
-
-
-def send_email(to: str, subject: str, text: str) -> None:
-    """Send one message through the instance's SMTP server (:mod:`.mail`). Raises AlertNotSent
-    with the mail service's reason (it never carries the SMTP password)."""
-    from ..errors import OutpostError
-    from .mail import send_mail
-
-    try:
-        send_mail(to, subject, text)
-    except OutpostError as exc:
-        raise AlertNotSent(exc.details.get("reason") or exc.message) from None
 
 
 # --- run alerts -------------------------------------------------------------------------------
@@ -161,36 +111,56 @@ def _describe(run: Any, state: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _deliver(channel: str, user, webhook: str | None, subject: str, text: str) -> None:
+def _prepare(channel: str, user, subject: str, text: str) -> EmailAlert | WebhookAlert:
+    """The alert to send ``user`` on ``channel``, with everything its sending needs copied out
+    of the database and settings. Raises AlertNotSent when it cannot be sent at all."""
     if channel == "email":
+        from .mail import not_configured, smtp_config
+
         if not user.email:
             raise AlertNotSent("the user has no e-mail address")
-        send_email(user.email, subject, text)
-    elif channel == "slack":
+        config = smtp_config()
+        if config is None:
+            raise AlertNotSent(not_configured().message)
+        return EmailAlert(user.username, user.email, subject, text, config)
+    if channel == "slack":
+        from .profile import slack_webhook_of
+
+        webhook = slack_webhook_of(user.id)
         if not webhook:
             raise AlertNotSent("no Slack webhook is set")
-        post_webhook(webhook, {"text": f"*{subject}*\n{text}"})
+        try:
+            check_webhook_url(webhook)  # again: the allowlist may have shrunk since it was saved
+        except ValidationFailed as exc:
+            raise AlertNotSent(exc.message) from None
+        return WebhookAlert(user.username, webhook, f"*{subject}*\n{text}")
+    raise AlertNotSent(f"unknown alert channel {channel!r}")
 
 
-def _send_all(user, channels: list[str], subject: str, text: str) -> list[Delivery]:
-    from .profile import slack_webhook_of
+def _not_sent(user, channel: str, exc: AlertNotSent) -> Delivery:
+    log.warning("alert to user %s via %s not sent: %s", user.username, channel, exc)
+    return Delivery(channel, False, str(exc))
 
-    webhook = slack_webhook_of(user.id) if "slack" in channels else None
+
+def _queue_all(user, channels: list[str], subject: str, text: str) -> list[Delivery]:
     results = []
     for channel in channels:
         try:
-            _deliver(channel, user, webhook, subject, text)
+            job = _prepare(channel, user, subject, text)
         except AlertNotSent as exc:
-            log.warning("alert to user %s via %s not sent: %s", user.username, channel, exc)
-            results.append(Delivery(channel, False, str(exc)))
+            results.append(_not_sent(user, channel, exc))
+            continue
+        if alert_sender.submit(job):
+            results.append(Delivery(channel, True, "queued"))
         else:
-            results.append(Delivery(channel, True))
+            results.append(Delivery(channel, False, "the alert queue is full"))
     return results
 
 
 def notify_run_state(run: Any, state: str) -> list[Delivery]:
     """Alert the run's owner that ``run`` reached ``state`` (``finished`` or ``crashed``),
-    on the channels they chose. Other states are ignored.
+    on the channels they chose. Other states are ignored. The alerts are queued for the
+    background sender; call :func:`.alert_sender.flush` to wait for them.
 
     ``run`` needs ``created_by_id`` and ``name`` (``display_name`` and ``project.team``
     are used when present). Never raises: a failure is logged and returned as a Delivery.
@@ -210,7 +180,7 @@ def notify_run_state(run: Any, state: str) -> list[Delivery]:
         if not channels:
             return []
         subject, text = _describe(run, state)
-        return _send_all(owner, channels, subject, text)
+        return _queue_all(owner, channels, subject, text)
     except Exception:  # an alert must never break the run update that triggered it
         log.exception("run alert for state %s failed", state)
         from ..extensions import db
@@ -230,10 +200,12 @@ def send_test_alert(user, channel: str) -> None:
     instance = get_setting("instance_name") or "Outpost"
     subject = f"[{instance}] Test alert"
     text = "This is a test alert. Run alerts will arrive like this."
-    (result,) = _send_all(user, [channel], subject, text)
-    if not result.ok:
+    try:
+        _prepare(channel, user, subject, text).send()  # at once: the user waits for the answer
+    except AlertNotSent as exc:
+        result = _not_sent(user, channel, exc)
         raise ServiceUnavailable(
             f"The test alert was not sent: {result.detail}.",
             code="alert_not_sent",
             reason=result.detail,
-        )
+        ) from None

@@ -1,7 +1,8 @@
 """Outgoing e-mail over SMTP, configured by the ``smtp_*`` system settings.
 
-One small interface, :func:`send_mail`, for invitations, the settings page's test e-mail and
-(later) run alerts. Errors say what went wrong and never contain the SMTP password.
+One small interface, :func:`send_mail`, for invitations and the settings page's test e-mail;
+:func:`deliver` sends with a copy of the settings and no app context (run alerts, sent in the
+background). Errors say what went wrong and never contain the SMTP password.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ class SmtpConfig:
     port: int
     security: str  # "none", "starttls" or "ssl"
     username: str
-    password: str
+    password: str = field(repr=False)
     sender: str
     sender_name: str
 
@@ -114,6 +115,48 @@ def _reason(exc: Exception, config: SmtpConfig) -> str:
     return text
 
 
+class MailNotSent(Exception):
+    """The SMTP server could not be reached or refused the message. ``reason`` is safe to log
+    and show (never the password); ``transient`` says whether trying again later may work."""
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+def _transient(exc: Exception) -> bool:
+    """Whether the same message may go through on a later try (a 4xx answer, a dropped or
+    refused connection, a timeout), as opposed to a refusal that will not change."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPException | ssl.SSLError | ssl.CertificateError):
+        return False  # e.g. no STARTTLS offered, an untrusted certificate: a setting is wrong
+    if isinstance(exc, socket.gaierror):
+        return exc.errno == socket.EAI_AGAIN  # "temporary failure in name resolution"
+    return isinstance(exc, OSError)
+
+
+def deliver(config: SmtpConfig, to: str, subject: str, text: str, html: str | None = None):
+    """Send one message through the server ``config`` describes. Needs no app context (the
+    background alert sender calls it with a copy of the settings).
+
+    Raises MailNotSent.
+    """
+    message = _message(config, to, subject, text, html)
+    try:
+        with _connect(config) as client:
+            if config.username:
+                client.login(config.username, config.password)
+            client.send_message(message, from_addr=config.sender, to_addrs=[to])
+    except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        raise MailNotSent(_reason(exc, config), transient=_transient(exc)) from None
+
+
 def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None:
     """Send one message to ``to`` through the configured SMTP server.
 
@@ -122,24 +165,24 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None
     """
     config = smtp_config()
     if config is None:
-        raise Conflict(
-            "E-mail is not set up: a system admin can set the SMTP server under Admin › Settings.",
-            code="smtp_not_configured",
-        )
-    message = _message(config, to, subject, text, html)
+        raise not_configured()
     try:
-        with _connect(config) as client:
-            if config.username:
-                client.login(config.username, config.password)
-            client.send_message(message, from_addr=config.sender, to_addrs=[to])
-    except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-        reason = _reason(exc, config)
-        current_app.logger.warning("sending e-mail via %s failed: %s", config.address, reason)
+        deliver(config, to, subject, text, html)
+    except MailNotSent as exc:
+        current_app.logger.warning("sending e-mail via %s failed: %s", config.address, exc.reason)
         raise ServiceUnavailable(
-            f"Sending e-mail via {config.address} failed: {reason}.",
+            f"Sending e-mail via {config.address} failed: {exc.reason}.",
             code="smtp_failed",
-            reason=reason,
+            reason=exc.reason,
         ) from None
+
+
+def not_configured() -> Conflict:
+    """The error for sending while no SMTP host is set (``smtp_not_configured``)."""
+    return Conflict(
+        "E-mail is not set up: a system admin can set the SMTP server under Admin › Settings.",
+        code="smtp_not_configured",
+    )
 
 
 def send_test_email(to: str) -> str:
