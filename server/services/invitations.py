@@ -1,4 +1,5 @@
-"""Team invitations: an existing user joins at once; an unknown e-mail gets a one-time link."""
+"""Team invitations: an existing user joins at once; an unknown e-mail gets a one-time link.
+Team admins list the links nobody accepted yet, resend them (a fresh link) or revoke them."""
 
 from __future__ import annotations
 
@@ -163,8 +164,6 @@ def join_as_new_user(token: str, *, username: str, display_name: str, password: 
 
 
 # --- the invitations a team has sent and nobody has accepted yet ------------------------------
-
-INVITATION_STATES = ("pending", "expired")
 
 
 def invitation_state(invitation: TeamInvitation) -> str:
