@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         artifact_aliases,
         artifacts,
         audit_log,
+        invitations,
         license,
         members,
         openapi,

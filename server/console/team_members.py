@@ -3,16 +3,16 @@ registry-admin flag, remove (with confirmation), and the single-admin warning.""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..api.pagination import paginate
-from ..auth import requires
+from ..auth import can, requires
 from ..errors import OutpostError
 from ..extensions import db
-from ..models import CustomRole, Membership, Team, User
+from ..models import CustomRole, Membership, Team, TeamInvitation, User
 from ..services import invitations, memberships
 from ..services.licensing import current_status
 from . import bp
@@ -46,6 +46,19 @@ def _role_form(membership: Membership, choices: list[SelectChoice]) -> RoleForm:
     return form
 
 
+def _open_invitations(team: Team):
+    """The first page (or the ``invitations_cursor`` page) of the team's open invitations, for
+    those who may manage members; nobody else gets them."""
+    if not can(current_user, "team:manage_members", team):
+        return None
+    return paginate(
+        invitations.open_invitations_query(team),
+        TeamInvitation.id,
+        cursor=request.args.get("invitations_cursor") or None,
+        limit=PAGE,
+    )
+
+
 def _members_page(team: Team, *, invite_form=None, invite_link=None, status=200):
     page = paginate(memberships.members_query(team), Membership.id, cursor=cursor_arg(), limit=PAGE)
     choices = role_choices()
@@ -68,6 +81,8 @@ def _members_page(team: Team, *, invite_form=None, invite_link=None, status=200)
         confirm=ConfirmForm(),
         admins=admins,
         role_name=memberships.role_name,
+        pending=_open_invitations(team),
+        invitation_state=invitations.invitation_state,
     ), status
 
 
@@ -144,3 +159,38 @@ def remove_member(team: str, username: str, resource: Team):
 
         _member_action(resource, username, remove)
     return redirect(url_for("console.team_members", team=resource.slug))
+
+
+@bp.post("/teams/<team>/invitations/<int:invitation_id>/revoke")
+@requires("team:manage_members", resource=load_team)
+def revoke_invitation(team: str, invitation_id: int, resource: Team):
+    if ConfirmForm().validate_on_submit():
+        try:
+            invitation = invitations.load_open_invitation(resource, invitation_id)
+            email = invitation.email
+            invitations.revoke(invitation)
+            flash(f"The invitation to {email} was revoked: its link no longer works.", "success")
+        except OutpostError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    return redirect(url_for("console.team_members", team=resource.slug))
+
+
+@bp.post("/teams/<team>/invitations/<int:invitation_id>/resend")
+@requires("team:manage_members", resource=load_team)
+def resend_invitation(team: str, invitation_id: int, resource: Team):
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("console.team_members", team=resource.slug))
+    try:
+        invitation = invitations.load_open_invitation(resource, invitation_id)
+        result = invitations.resend(resource, invitation)
+    except OutpostError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("console.team_members", team=resource.slug))
+    email = result.invitation.email
+    if result.email_sent:
+        flash(f"A new invitation was e-mailed to {email}; the old link no longer works.", "success")
+        return redirect(url_for("console.team_members", team=resource.slug))
+    flash(f"A new link for {email}: the old one no longer works. {result.email_error}", "warning")
+    return _members_page(resource, invite_link=result.link)

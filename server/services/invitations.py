@@ -1,4 +1,5 @@
-"""Team invitations: an existing user joins at once; an unknown e-mail gets a one-time link."""
+"""Team invitations: an existing user joins at once; an unknown e-mail gets a one-time link.
+Team admins list the links nobody accepted yet, resend them (a fresh link) or revoke them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..errors import Forbidden, NotFound
@@ -49,17 +51,14 @@ def invite(
             membership=memberships.add_member(team, user=user, role_name_=role_name)
         )
     role, custom = memberships.resolve_role(role_name)
-    token = secrets.token_urlsafe(32)
-    days = current_app.config["OUTPOST"].invitation_days
     invitation = TeamInvitation(
         team_id=team.id,
         email=email,
         role=role,
         custom_role_id=custom.id if custom else None,
-        token_hash=_digest(token),
         invited_by_id=invited_by.id,
-        expires_at=clock.now() + timedelta(days=days),
     )
+    link = _new_link(invitation)
     db.session.add(invitation)
     audit.record(
         "member:invite",
@@ -69,10 +68,19 @@ def invite(
         details={"role": role_name},
     )
     db.session.commit()
-    base = current_app.config["OUTPOST"].url.rstrip("/")
-    link = f"{base}/invitations/{token}"
     sent, error = _send_invitation(team, invitation, link)
     return InviteResult(invitation=invitation, link=link, email_sent=sent, email_error=error)
+
+
+def _new_link(invitation: TeamInvitation) -> str:
+    """Give ``invitation`` a fresh token and expiry (any earlier link stops working); returns
+    the link, whose token is stored only as its digest."""
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["OUTPOST"].invitation_days
+    invitation.token_hash = _digest(token)
+    invitation.expires_at = clock.now() + timedelta(days=days)
+    base = current_app.config["OUTPOST"].url.rstrip("/")
+    return f"{base}/invitations/{token}"
 
 
 def _send_invitation(team: Team, invitation: TeamInvitation, link: str) -> tuple[bool, str | None]:
@@ -153,3 +161,69 @@ def join_as_new_user(token: str, *, username: str, display_name: str, password: 
         username, invitation.email, password, display_name=(display_name or "").strip()
     )
     return accept(token, user)
+
+
+# --- the invitations a team has sent and nobody has accepted yet ------------------------------
+
+
+def invitation_state(invitation: TeamInvitation) -> str:
+    """``pending`` while the link still works, ``expired`` after; accepted ones are not open."""
+    return "pending" if invitation.expires_at > clock.now() else "expired"
+
+
+def open_invitations_query(team: Team, state: str | None = None):
+    """The team's invitations not accepted yet (``state`` narrows to pending or expired ones),
+    with who sent them and their custom role loaded in one query each."""
+    stmt = (
+        select(TeamInvitation)
+        .where(TeamInvitation.team_id == team.id, TeamInvitation.accepted_at.is_(None))
+        .options(selectinload(TeamInvitation.invited_by), selectinload(TeamInvitation.custom_role))
+    )
+    if state == "pending":
+        stmt = stmt.where(TeamInvitation.expires_at > clock.now())
+    elif state == "expired":
+        stmt = stmt.where(TeamInvitation.expires_at <= clock.now())
+    return stmt
+
+
+def load_open_invitation(team: Team, invitation_id: int) -> TeamInvitation:
+    """Invitation ``invitation_id`` of ``team`` that nobody accepted yet. Raises NotFound
+    (``invitation_not_found``) for any other id, another team's included."""
+    invitation = None
+    if 0 < invitation_id < 2**31:  # ids are 32-bit: a bigger number names nothing
+        invitation = db.session.scalar(
+            open_invitations_query(team).where(TeamInvitation.id == invitation_id)
+        )
+    if invitation is None:
+        raise NotFound(
+            f"{team.slug} has no open invitation {invitation_id}.", code="invitation_not_found"
+        )
+    return invitation
+
+
+def _audit(action: str, invitation: TeamInvitation) -> None:
+    audit.record(
+        action,
+        target_type="invitation",
+        target_id=str(invitation.id),
+        target_name=invitation.email,
+        team_id=invitation.team_id,
+        details={"role": memberships.role_name(invitation)},
+    )
+
+
+def revoke(invitation: TeamInvitation) -> None:
+    """Withdraw an invitation: its link stops working at once."""
+    _audit("member:invite_revoke", invitation)
+    db.session.delete(invitation)
+    db.session.commit()
+
+
+def resend(team: Team, invitation: TeamInvitation) -> InviteResult:
+    """Issue a fresh link with a new expiry (the old link stops working) and e-mail it when
+    SMTP is set up; the response says whether it was sent."""
+    link = _new_link(invitation)
+    _audit("member:reinvite", invitation)
+    db.session.commit()
+    sent, error = _send_invitation(team, invitation, link)
+    return InviteResult(invitation=invitation, link=link, email_sent=sent, email_error=error)

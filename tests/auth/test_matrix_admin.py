@@ -4,10 +4,14 @@ Each row states who may do it; every principal below is tried through the real A
 key. The data-plane rows (reports, runs, artifacts, registry) live in ``test_matrix.py``.
 """
 
+from datetime import timedelta
+from secrets import token_hex
+
 import pytest
 
+from server import clock
 from server.extensions import db
-from server.models import Membership, User
+from server.models import Membership, Team, TeamInvitation, User
 from server.services import licensing
 from server.services import users as user_service
 from tests.factories import add_member, bearer, make_key, make_team, make_user
@@ -29,6 +33,8 @@ TABLE = {
     "add_member": [403, 403, True, 403, 403, 404, True, 401],
     "remove_member": [403, 403, True, 403, 403, 404, True, 401],
     "change_role": [403, 403, True, 403, 403, 404, True, 401],
+    "list_invitations": [403, 403, True, 403, 403, 404, True, 401],
+    "revoke_invitation": [403, 403, True, 403, 403, 404, True, 401],
     "manage_settings": [403, 403, True, 403, 403, 404, True, 401],
     "create_team": [403, 403, 403, 403, 403, 403, True, 401],
     "delete_team": [403, 403, 403, 403, 403, 403, True, 401],
@@ -76,6 +82,10 @@ def _attempt(client, action, key):
         return client.delete("/api/v1/teams/lab/members/target", headers=h)
     if action == "change_role":
         return client.patch("/api/v1/teams/lab/members/target", json={"role": "admin"}, headers=h)
+    if action == "list_invitations":
+        return client.get("/api/v1/teams/lab/invitations", headers=h)
+    if action == "revoke_invitation":
+        return client.delete(f"/api/v1/teams/lab/invitations/{_open_invitation()}", headers=h)
     if action == "manage_settings":
         return client.patch("/api/v1/teams/lab", json={"display_name": "Lab"}, headers=h)
     if action == "create_team":
@@ -100,6 +110,20 @@ def test_admin_matrix(client, world, action):
             _restore(client, action, world["system_admin"])
     wrong = {p: o for p, o in outcomes.items() if o[0] != o[1]}
     assert wrong == {}, f"{action}: (got, expected) {wrong}"
+
+
+def _open_invitation() -> int:
+    """A fresh invitation of ``lab`` for an e-mail without an account; returns its id."""
+    team = db.session.query(Team).filter_by(slug="lab").one()
+    invitation = TeamInvitation(
+        team_id=team.id,
+        email=f"{token_hex(4)}@example.test",
+        token_hash=token_hex(32),
+        expires_at=clock.now() + timedelta(days=1),
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation.id
 
 
 def _restore(client, action, admin_key):
