@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
-from ..errors import Forbidden, NotFound
+from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Membership, Team, TeamInvitation, User
 from . import audit, memberships
@@ -51,6 +51,21 @@ def invite(
             membership=memberships.add_member(team, user=user, role_name_=role_name)
         )
     role, custom = memberships.resolve_role(role_name)
+    earlier = db.session.scalar(
+        select(TeamInvitation).where(
+            TeamInvitation.team_id == team.id,
+            TeamInvitation.email == email,
+            TeamInvitation.accepted_at.is_(None),
+        )
+    )
+    if earlier is not None and earlier.expires_at > clock.now():
+        raise Conflict(
+            f"{email} is already invited to {team.slug}; resend or revoke that invitation.",
+            code="already_invited",
+            invitation_id=earlier.id,
+        )
+    if earlier is not None:  # an expired link gives way to the new one
+        db.session.delete(earlier)
     invitation = TeamInvitation(
         team_id=team.id,
         email=email,

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from ..auth.permissions import BUILTIN_ROLES, CUSTOM_ROLE_BASES, PERMISSIONS, Scope, is_known
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import CustomRole, Membership
+from ..models import CustomRole, Membership, TeamInvitation
 from . import audit
 from .licensing import require_feature
 
@@ -94,6 +94,11 @@ def delete_role(role: CustomRole) -> int:
         .where(Membership.custom_role_id == role.id)
         .values(role=role.base, custom_role_id=None)
     ).rowcount
+    db.session.execute(  # invitations not accepted yet join with the base role too
+        update(TeamInvitation)
+        .where(TeamInvitation.custom_role_id == role.id)
+        .values(role=role.base, custom_role_id=None)
+    )
     audit.record("role:delete", target=role, details={"members_moved_to_base": moved})
     db.session.delete(role)
     db.session.commit()

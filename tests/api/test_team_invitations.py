@@ -234,3 +234,37 @@ def test_a_custom_role_invitation_lists_the_roles_name(client, world, issue_lice
     invite(client, world["admin"], "aud@example.test", role="auditor")
     [item] = listing(client, world["admin"])["items"]
     assert item["role"] == "auditor"
+
+
+def test_deleting_a_custom_role_sends_its_open_invitations_to_the_base_role(
+    client, world, issue_license
+):
+    from server.models import CustomRole
+    from server.services import licensing, roles
+
+    licensing.install_license(issue_license())
+    roles.create_role("auditor", "view-only", ["artifact:download"])
+    token = invite(client, world["admin"], "aud@example.test", role="auditor")
+    roles.delete_role(db.session.scalar(select(CustomRole).where(CustomRole.name == "auditor")))
+    [item] = listing(client, world["admin"])["items"]
+    assert item["role"] == "view-only"
+    joined = accept(client, token, "aud@example.test")
+    assert joined.status_code == 200 and joined.json["role"] == "view-only", joined.json
+
+
+def test_inviting_an_email_again_while_its_link_works_is_409(app, client, world):
+    invite(client, world["admin"], "twice@example.test")
+    again = client.post(
+        "/api/v1/teams/lab/members",
+        json={"email": "Twice@example.test", "role": "member"},
+        headers=bearer(world["admin"]),
+    )
+    assert again.status_code == 409 and again.json["error"]["code"] == "already_invited"
+    [item] = listing(client, world["admin"])["items"]
+    assert again.json["error"]["invitation_id"] == item["id"]
+    later = clock.now() + timedelta(days=app.config["OUTPOST"].invitation_days, seconds=1)
+    app.config["OUTPOST_CLOCK"] = lambda: later
+    token = invite(client, world["admin"], "twice@example.test", role="admin")
+    [item] = listing(client, world["admin"])["items"]  # the expired one gave way
+    assert item["role"] == "admin" and item["state"] == "pending"
+    assert accept(client, token, "twice@example.test").status_code == 200
