@@ -100,23 +100,18 @@ def _new_link(invitation: TeamInvitation) -> str:
 
 def _send_invitation(team: Team, invitation: TeamInvitation, link: str) -> tuple[bool, str | None]:
     """E-mail the link when SMTP is set up; a failure keeps the invitation and says why."""
-    from ..errors import OutpostError
     from . import mail
     from .system_settings import get_setting
 
-    if not mail.is_configured():
-        return False, "E-mail is not set up (no SMTP server): pass the link on yourself."
     name = get_setting("instance_name") or "Outpost"
-    text = (
-        f"You are invited to join the team {team.slug} on {name}.\n\n"
-        f"Open this link to join (and create your account if you have none):\n{link}\n\n"
-        f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    return mail.send_link(
+        invitation.email,
+        f"You are invited to the team {team.slug}",
+        f"You are invited to join the team {team.slug} on {name}.",
+        "Open this link to join (and create your account if you have none)",
+        link,
+        invitation.expires_at,
     )
-    try:
-        mail.send_mail(invitation.email, f"You are invited to the team {team.slug}", text)
-    except OutpostError as exc:
-        return False, exc.message
-    return True, None
 
 
 def load_invitation(token: str) -> TeamInvitation:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from ..errors import Conflict, ServiceUnavailable
+from ..errors import Conflict, OutpostError, ServiceUnavailable
 from . import audit
 from .system_settings import get_setting
 
@@ -175,6 +175,23 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None
             code="smtp_failed",
             reason=exc.reason,
         ) from None
+
+
+def send_link(to: str, subject: str, invitation: str, action: str, link: str, expires_at):
+    """E-mail a one-time ``link`` when SMTP is set up: ``invitation`` says what the person is
+    invited to, ``action`` what the link does. Returns (sent, why not): a failure never undoes
+    what the link is for, the caller passes the reason on."""
+    if not is_configured():
+        return False, "E-mail is not set up (no SMTP server): pass the link on yourself."
+    text = (
+        f"{invitation}\n\n{action}:\n{link}\n\n"
+        f"The link works once and expires on {expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    )
+    try:
+        send_mail(to, subject, text)
+    except OutpostError as exc:
+        return False, exc.message
+    return True, None
 
 
 def not_configured() -> Conflict:

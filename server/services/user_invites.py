@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import clock
-from ..errors import Conflict, NotFound, OutpostError, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import User, UserInvite
 from ..models.user import SEAT_TYPES
@@ -146,19 +146,15 @@ def _send_invitation(email: str, link: str, expires_at: datetime) -> tuple[bool,
     from . import mail
     from .system_settings import get_setting
 
-    if not mail.is_configured():
-        return False, "E-mail is not set up (no SMTP server): pass the link on yourself."
     name = get_setting("instance_name") or "Outpost"
-    text = (
-        f"You are invited to {name}.\n\n"
-        f"Open this link to choose your username and password:\n{link}\n\n"
-        f"The link works once and expires on {expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    return mail.send_link(
+        email,
+        f"You are invited to {name}",
+        f"You are invited to {name}.",
+        "Open this link to choose your username and password",
+        link,
+        expires_at,
     )
-    try:
-        mail.send_mail(email, f"You are invited to {name}", text)
-    except OutpostError as exc:
-        return False, exc.message
-    return True, None
 
 
 def load_invite(token: str) -> tuple[UserInvite, User]:
