@@ -314,6 +314,13 @@ def put_alias(actor, collection, version, alias: str, *, replace: bool) -> int |
         row = ArtifactAlias(collection_id=collection.id, alias=alias, version_id=version_id)
         db.session.add(row)
     row.version_id, row.created_by_id = version_id, actor_id
+    flush_alias(alias)
+    return previous
+
+
+def flush_alias(alias: str) -> None:
+    """Write an alias just set; a request that created the same alias at the same moment
+    wins the unique index, and this one is 409 ``alias_taken`` instead of a 500."""
     try:
         db.session.flush()
     except IntegrityError:
@@ -322,4 +329,3 @@ def put_alias(actor, collection, version, alias: str, *, replace: bool) -> int |
             f"{alias!r} was set by another request at the same time; try again.",
             code="alias_taken",
         ) from None
-    return previous

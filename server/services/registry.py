@@ -305,7 +305,7 @@ def _put_alias(actor, model, linked: ModelVersion, alias: str, *, replace: bool)
         row = ModelAlias(model_id=model.id, alias=alias, model_version_id=version_id)
         db.session.add(row)
     row.model_version_id, row.created_by_id = version_id, actor_id
-    db.session.flush()
+    artifacts.flush_alias(alias)
     return previous
 
 

@@ -293,3 +293,23 @@ def test_registry_lists_cost_a_constant_number_of_queries(lab):
     _link(lab.bob, "v1", aliases=["a1", "a2"])
     many = {p: _count(lab.vic, p) for p in paths}
     assert few == many
+
+
+def test_an_alias_created_by_a_concurrent_request_is_409_not_a_500(lab):
+    """Two requests creating the same new alias at once: the unique index lets one win and the
+    other's write is answered 409 alias_taken, with its transaction rolled back."""
+    from server.errors import Conflict
+    from server.models import ModelAlias, ModelVersion
+    from server.services import artifacts
+
+    lab.bob("POST", "/models", json={"name": "cats"})
+    _link(lab.bob, "v0")
+    lab.bob("PUT", "/models/cats/aliases/staging", json={"version": "v0"})
+    version = db.session.scalar(db.select(ModelVersion))
+    db.session.add(  # what the other request wrote a moment earlier
+        ModelAlias(model_id=version.model_id, alias="staging", model_version_id=version.id)
+    )
+    with pytest.raises(Conflict) as caught:
+        artifacts.flush_alias("staging")
+    assert caught.value.code == "alias_taken"
+    assert db.session.scalar(db.select(db.func.count()).select_from(ModelAlias)) == 1
