@@ -7,6 +7,7 @@ config. Nothing here touches the network or the database.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import sys
@@ -18,6 +19,15 @@ from typing import Any
 
 ENV_PREFIX = "OUTPOST_"
 _DEFAULTS_NAME = "defaults.toml"
+
+# SHA-256 fingerprints of secret keys that were published (committed to a repository). Anyone
+# can forge sessions and CSRF tokens signed with them, so the server refuses to use them.
+LEAKED_SECRET_KEY_FINGERPRINTS = frozenset(
+    {
+        # outpost-data/secret_key, committed to the Outpost repository before 0.1.1
+        "96ea177bc8c0b1a3cdd9b837a5b61ae22f1bb94343da95534fa5c888d455e207",
+    }
+)
 
 
 class ConfigError(Exception):
@@ -140,6 +150,18 @@ def _validate(values: dict[str, Any]) -> None:
             "at least 32 characters (for example: python -c 'import secrets; "
             "print(secrets.token_urlsafe(48))')."
         )
+    if values["secret_key"] and is_leaked_secret_key(values["secret_key"]):
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is a publicly known key (it was committed to a source "
+            "repository): anyone could forge sessions with it. Set it to a new random string of "
+            "at least 32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if values["env"] == "production" and values["license_extra_public_keys"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}LICENSE_EXTRA_PUBLIC_KEYS is set, but extra trusted license keys are "
+            "accepted only outside production: remove the variable (only the bundled vendor keys "
+            f"are trusted in production) or set {ENV_PREFIX}ENV=development."
+        )
     if values["log_format"] not in {"json", "text"}:
         raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'json' or 'text'.")
     if values["storage_provider"] not in {"filesystem", "s3", "minio", "gcs"}:
@@ -176,11 +198,31 @@ def database_url(settings: Settings) -> str:
     return f"sqlite:///{data_dir(settings) / 'outpost.db'}"
 
 
+def is_leaked_secret_key(key: str) -> bool:
+    """True when ``key`` is one of the published keys the server must never sign with."""
+    digest = hashlib.sha256(key.strip().encode()).hexdigest()
+    return digest in LEAKED_SECRET_KEY_FINGERPRINTS
+
+
 def development_secret_key(settings: Settings) -> str:
-    """The persistent per-data-directory key used in development when none is configured."""
+    """The persistent per-data-directory key used in development when none is configured.
+
+    A file holding a published key (see LEAKED_SECRET_KEY_FINGERPRINTS) is replaced by a new
+    random key, with a warning on stderr.
+    """
     path = data_dir(settings) / "secret_key"
     if path.is_file():
-        return path.read_text().strip()
+        key = path.read_text().strip()
+        if not is_leaked_secret_key(key):
+            return key
+        print(
+            f"WARNING: {path} holds a publicly known secret key (it was committed to a source "
+            "repository); replacing it with a new random key. Existing sessions end, and "
+            "connector credentials or webhook URLs saved under the old key must be entered "
+            "again.",
+            file=sys.stderr,
+        )
+        path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
