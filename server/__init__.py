@@ -62,10 +62,11 @@ def create_app(
 
     from . import errors, health, logs, models, ratelimit, request_checks, sessions  # noqa: F401
     from .auth import principal
-    from .extensions import csrf, db, migrate
+    from .extensions import csrf, db, init_sqlite, migrate
 
     logs.init_app(app)
     db.init_app(app)
+    init_sqlite(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     csrf.init_app(app)
     ratelimit.init_app(app)

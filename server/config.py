@@ -162,6 +162,11 @@ def _validate(values: dict[str, Any]) -> None:
             "accepted only outside production: remove the variable (only the bundled vendor keys "
             f"are trusted in production) or set {ENV_PREFIX}ENV=development."
         )
+    if values["sqlite_synchronous"].lower() not in {"full", "normal"}:
+        raise ConfigError(
+            f"{ENV_PREFIX}SQLITE_SYNCHRONOUS must be 'full' or 'normal', "
+            f"got {values['sqlite_synchronous']!r}."
+        )
     if values["log_format"] not in {"json", "text"}:
         raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'json' or 'text'.")
     if values["storage_provider"] not in {"filesystem", "s3", "minio", "gcs"}:
@@ -170,6 +175,7 @@ def _validate(values: dict[str, Any]) -> None:
             f"got {values['storage_provider']!r}."
         )
     for name in (
+        "sqlite_busy_timeout_ms",
         "session_hours",
         "password_min_length",
         "storage_download_url_seconds",
