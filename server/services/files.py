@@ -37,7 +37,7 @@ def storage_error(exc: Exception) -> OutpostError:
     what the client cannot fix (the bucket refusing the server is not the client's 403)."""
     status = getattr(exc, "http_status", 502)
     error = OutpostError(f"Storage: {exc}", code=getattr(exc, "code", "storage_error"))
-    error.status = status if status in (400, 404, 413) else (503 if status == 503 else 502)
+    error.status = status if status in (400, 404, 413, 503, 504) else 502
     return error
 
 
@@ -65,16 +65,14 @@ def check_relative_path(path: str) -> str:
     return path
 
 
-def _check_endpoint_allowed(team: Team) -> None:
-    """Checked on every use: once an admin removes a connector's endpoint from the allowlist,
-    this server sends it no further requests."""
-    from ..storage import EndpointNotAllowed, check_endpoint_allowed
+def _check_endpoint_allowed(team: Team, settings) -> None:
+    """Checked on every use: once an admin removes a connector's endpoint (or a host its
+    credentials name) from the allowlist, this server sends it no further requests."""
+    from ..storage import EndpointNotAllowed, check_connection_allowed
     from .byob import endpoint_allowlist
-    from .storage_settings import byob_storage_settings
 
-    settings = byob_storage_settings(team.storage_config or {}, None)
     try:
-        check_endpoint_allowed(settings.effective_endpoint, endpoint_allowlist())
+        check_connection_allowed(settings, endpoint_allowlist())
     except EndpointNotAllowed as exc:
         raise Forbidden(
             f"Team {team.slug!r} keeps its files in its own bucket, whose endpoint is not "
@@ -102,9 +100,10 @@ def team_location(team: Team) -> TeamLocation:
         from .team_storage import instance_provider
 
         return TeamLocation(instance_provider(), team.bucket, "")
-    _check_endpoint_allowed(team)
+    provider = _byob_provider(team)  # built without any request
+    _check_endpoint_allowed(team, provider.settings)
     prefix = (team.storage_config or {}).get("prefix", "").strip("/")
-    return TeamLocation(_byob_provider(team), team.bucket, f"{prefix}/" if prefix else "")
+    return TeamLocation(provider, team.bucket, f"{prefix}/" if prefix else "")
 
 
 def _expiry(seconds: int) -> str:

@@ -6,7 +6,12 @@ Client libraries (boto3, google-cloud-storage) are imported only by the provider
 """
 
 from .base import StorageProvider, team_labels
-from .endpoints import check_endpoint_allowed, default_endpoint, validate_allowlist
+from .endpoints import (
+    check_connection_allowed,
+    check_endpoint_allowed,
+    default_endpoint,
+    validate_allowlist,
+)
 from .errors import (
     AccessDenied,
     BucketNotEmpty,
@@ -23,6 +28,7 @@ from .errors import (
     SignedUrlInvalid,
     StorageConfigError,
     StorageError,
+    StorageTimeout,
     StorageUnavailable,
     TeamsFileError,
     UploadTooLarge,
@@ -64,11 +70,13 @@ __all__ = [
     "StorageError",
     "StorageProvider",
     "StorageSettings",
+    "StorageTimeout",
     "StorageUnavailable",
     "TeamSpec",
     "TeamsFileError",
     "UploadTooLarge",
     "bucket_name_for_team",
+    "check_connection_allowed",
     "check_endpoint_allowed",
     "connector_settings",
     "default_endpoint",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,9 +11,11 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
+    ReadTimeoutError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -27,6 +30,7 @@ from .errors import (
     StorageConfigError,
     StorageError,
     StorageUnavailable,
+    unreachable,
 )
 from .results import BucketConfig, CorsRule, ObjectInfo, PresignedUpload
 
@@ -50,7 +54,8 @@ DELETE_BATCH = 1000
 
 
 def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+    """The S3 error code, reduced to what an error code can hold (it comes from the remote)."""
+    return re.sub(r"[^A-Za-z0-9.]", "", str(exc.response.get("Error", {}).get("Code", "")))[:64]
 
 
 def _status(exc: ClientError) -> int:
@@ -139,15 +144,20 @@ class S3Provider(StorageProvider):
         except ClientError as exc:
             raise self._from_client_error(exc, action, target) from exc
         except (BotoConnectionError, HTTPClientError) as exc:
-            raise StorageUnavailable(f"Cannot reach the S3 endpoint {self._where}: {exc}") from exc
+            timed_out = isinstance(exc, ConnectTimeoutError | ReadTimeoutError)
+            seconds = self.settings.read_timeout if timed_out else 0
+            if isinstance(exc, ConnectTimeoutError):
+                seconds = self.settings.connect_timeout
+            where = f"The S3 endpoint {self._where}"
+            raise unreachable(where, exc, timed_out=timed_out, seconds=seconds) from exc
         except (NoCredentialsError, PartialCredentialsError) as exc:
             raise InvalidCredentials(f"No usable S3 credentials are configured: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageError(f"Could not {action} {target}: {exc}") from exc
 
     def _from_client_error(self, exc: ClientError, action: str, target: str) -> StorageError:
+        # The remote's message is never repeated: only its (sanitised) code and status.
         code, status = _code(exc), _status(exc)
-        message = exc.response.get("Error", {}).get("Message", "")
         if code == "NoSuchBucket":
             return BucketNotFound(f"Bucket {target.split('/')[0]} does not exist at {self._where}.")
         if code in ("NoSuchKey", "404", "NotFound"):
@@ -169,8 +179,8 @@ class S3Provider(StorageProvider):
                 f"{self.settings.region or 'us-east-1'} ({code}): set the bucket's region."
             )
         if code in UNAVAILABLE_CODES or status >= 500:
-            return StorageUnavailable(f"{self._where} is unavailable ({code}): {message}")
-        return StorageError(f"Could not {action} {target}: {code}: {message}")
+            return StorageUnavailable(f"{self._where} is unavailable ({code or status}).")
+        return StorageError(f"Could not {action} {target}: {code or f'HTTP {status}'}.")
 
     # -- team buckets -----------------------------------------------------------------------
 
@@ -359,5 +369,5 @@ class S3Provider(StorageProvider):
                     first = result["Errors"][0]
                     raise StorageError(
                         f"Could not purge bucket {bucket}: {first.get('Key')}: "
-                        f"{first.get('Code')} {first.get('Message')}"
+                        f"{re.sub(r'[^A-Za-z0-9.]', '', str(first.get('Code')))[:64]}"
                     )
