@@ -65,6 +65,13 @@ def _coerce(name: str, raw: Any, default: Any, source: str) -> Any:
         if text in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"{where} must be true or false, got {raw!r}.")
+    if isinstance(default, float):
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{where} must be a number, got {raw!r}.") from None
     if isinstance(default, int):
         try:
             if isinstance(raw, bool):
@@ -175,6 +182,10 @@ def _validate(values: dict[str, Any]) -> None:
             f"got {values['storage_provider']!r}."
         )
     for name in (
+        "storage_connect_timeout",
+        "storage_read_timeout",
+        "storage_max_attempts",
+        "readiness_timeout",
         "sqlite_busy_timeout_ms",
         "session_hours",
         "password_min_length",

@@ -102,3 +102,39 @@ def _wait_until_up(server: LiveServer, seconds: float = 60) -> None:
         assert server.proc.poll() is None, server.output()
         assert time.monotonic() < deadline, f"server did not start:\n{server.output()}"
         time.sleep(0.2)
+
+
+@contextmanager
+def tarpit():
+    """A TCP server on 127.0.0.1 that accepts every connection and never answers.
+
+    Yields ``(url, accepted)``; ``accepted`` counts the connections made to it.
+    """
+    import socket
+    import threading
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    sock.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            held.append(conn)  # kept open, never read from or written to
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", held
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        sock.close()

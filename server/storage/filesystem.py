@@ -123,14 +123,27 @@ class FilesystemProvider(StorageProvider):
         stored = json.loads(path.read_text()) if labels and path.exists() else {}
         return BucketConfig(labels=stored)
 
+    def _not_writable(self, exc: OSError) -> StorageUnavailable:
+        return StorageUnavailable(
+            f"The storage directory {self.root} is not writable by the server "
+            f"({exc.strerror or type(exc).__name__}): make it a directory the server's user "
+            "owns, or set OUTPOST_DATA_DIR to one."
+        )
+
     def _create_bucket(self, bucket: str) -> None:
-        self._bucket_dir(bucket).mkdir(parents=True, exist_ok=True)
+        try:
+            self._bucket_dir(bucket).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._not_writable(exc) from exc
 
     def _update_bucket(self, bucket: str, update: BucketUpdate) -> None:
         if update.labels is not None:
             path = self._labels_path(bucket)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(update.labels, sort_keys=True))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(update.labels, sort_keys=True))
+            except OSError as exc:
+                raise self._not_writable(exc) from exc
 
     # -- objects ----------------------------------------------------------------------------
 
@@ -269,13 +282,15 @@ class FilesystemProvider(StorageProvider):
     # -- buckets ----------------------------------------------------------------------------
 
     def ping(self):
-        """Create the root directory if needed; raise StorageUnavailable if it is not usable."""
+        """Create the root directory if needed and write (then remove) a probe file there;
+        raise StorageUnavailable if that fails (permissions, a read-only mount, a full disk)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.root, prefix=".outpost-ping-") as probe:
+                probe.write(b"ok")
+                probe.flush()
         except OSError as exc:
-            raise StorageUnavailable(f"Cannot create storage directory {self.root}: {exc}") from exc
-        if not os.access(self.root, os.W_OK | os.X_OK):
-            raise StorageUnavailable(f"Storage directory {self.root} is missing or not writable.")
+            raise self._not_writable(exc) from exc
 
     def bucket_usage(self, bucket):
         total = 0
