@@ -69,12 +69,15 @@ def outpost_env(data_dir: Path, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_server(tmp_path: Path, *, workers: int = 2, timeout: int = 30, **settings: str):
+def live_server(
+    tmp_path: Path, *, workers: int = 2, timeout: int = 30, extra_args=(), **settings: str
+):
     """Start ``outpost serve`` with ``settings`` (``OUTPOST_*`` names); stop it afterwards."""
     port = free_port()
     env = outpost_env(tmp_path / "data", **settings)
     log = tmp_path / "server.log"
     args = [*CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    args += list(extra_args)
     env["GUNICORN_CMD_ARGS"] = f"--timeout {timeout}"
     with open(log, "wb") as sink:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
