@@ -186,6 +186,7 @@ def _validate(values: dict[str, Any]) -> None:
         "storage_read_timeout",
         "storage_max_attempts",
         "readiness_timeout",
+        "outbound_timeout",
         "sqlite_busy_timeout_ms",
         "session_hours",
         "password_min_length",

@@ -103,3 +103,20 @@ def test_a_team_bucket_at_a_hanging_endpoint_is_a_504(make_app, issue_license):
     assert response.status_code == 504
     assert response.json["error"]["code"] == "storage_timeout"
     assert "did not answer within 1 s" in response.json["error"]["message"]
+
+
+def test_an_smtp_server_that_never_answers_fails_within_the_outbound_timeout(make_app):
+    from server.errors import ServiceUnavailable
+    from server.services import mail
+
+    app = make_app(outbound_timeout=1.0)
+    with app.app_context(), tarpit() as (endpoint, held):
+        port = int(endpoint.rsplit(":", 1)[1])
+        system_settings.update_settings(
+            {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none"}
+        )
+        with pytest.raises(ServiceUnavailable) as failed:
+            mail.send_mail("ada@example.test", "Hello", "Hi")
+        assert held, "the SMTP server was asked"
+    assert failed.value.code == "smtp_failed"
+    assert "no answer within 1 seconds" in failed.value.details["reason"]
