@@ -120,3 +120,25 @@ def test_an_smtp_server_that_never_answers_fails_within_the_outbound_timeout(mak
         assert held, "the SMTP server was asked"
     assert failed.value.code == "smtp_failed"
     assert "no answer within 1 seconds" in failed.value.details["reason"]
+
+
+@pytest.mark.parametrize("provider", ["s3", "gcs"])
+def test_each_provider_gives_up_on_a_silent_endpoint(provider):
+    from server.storage import StorageSettings, StorageTimeout, get_provider
+
+    with tarpit() as (endpoint, held):
+        settings = StorageSettings(
+            provider=provider,
+            endpoint=endpoint,
+            access_key="key",
+            secret_key="secret",
+            anonymous=provider == "gcs",
+            project="outpost-test",
+            read_timeout=1.0,
+            max_attempts=1,
+        )
+        with pytest.raises(StorageTimeout) as failed:
+            get_provider(settings).ping()
+        assert held, "the endpoint was asked"
+    assert failed.value.code == "storage_timeout"
+    assert f"{endpoint} did not answer within 1 s" in failed.value.message
