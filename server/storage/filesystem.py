@@ -180,7 +180,10 @@ class FilesystemProvider(StorageProvider):
         return written
 
     def put_bytes(self, bucket, key, data, *, content_type=None):
-        self._write_stream(bucket, key, io.BytesIO(data), None, None)
+        try:
+            self._write_stream(bucket, key, io.BytesIO(data), None, None)
+        except OSError as exc:
+            raise self._not_writable(exc) from exc
         return None
 
     def get_bytes(self, bucket, key):
