@@ -81,3 +81,37 @@ def test_concurrent_run_creation_on_several_workers_never_hits_a_locked_database
     assert answers == [(201, 200)] * 48
     assert len(listed) == 48
     assert "database is locked" not in server.output()
+
+
+def test_a_writer_held_up_past_the_busy_timeout_gets_a_503(tmp_path):
+    """Another process holding the write lock longer than the busy timeout: a clear, retryable
+    503 ``database_busy`` rather than a 500."""
+    import sqlite3
+
+    from tests.factories import bearer, make_key, make_team, make_user
+
+    app = sqlite_app(tmp_path, sqlite_busy_timeout_ms=200)
+    with app.app_context():
+        upgrade()
+        admin = make_user("ada", password=None)
+        key = make_key(admin)
+        make_team("lab", admins=[admin])
+        db.session.remove()
+    blocker = sqlite3.connect(tmp_path / "outpost.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # holds the write lock, as a long write elsewhere would
+    try:
+        with app.app_context():
+            response = app.test_client().post(
+                "/api/v1/teams/lab/projects", json={"name": "mnist"}, headers=bearer(key)
+            )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert response.status_code == 503, response.json
+    assert response.json["error"]["code"] == "database_busy"
+    with app.app_context():
+        retried = app.test_client().post(
+            "/api/v1/teams/lab/projects", json={"name": "mnist"}, headers=bearer(key)
+        )
+        db.engine.dispose()
+    assert retried.status_code == 201
