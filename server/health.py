@@ -42,16 +42,38 @@ def healthz():
 
 
 def check_database() -> None:
-    """The database answers and accepts writes: a no-op update, rolled back."""
+    """The database answers and accepts writes, without waiting on anyone's locks.
+
+    PostgreSQL: ``transaction_read_only`` (a hot standby, ``default_transaction_read_only``).
+    SQLite: a no-op update, rolled back, with no busy wait: a lock held by another writer
+    proves the file is writable; only SQLITE_READONLY means it is not.
+    """
     with db.engine.connect() as connection:
-        try:
-            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
-        except Exception as exc:
-            if database_problem(exc) == "read_only":
-                raise NotReady("read_only", "the database is read-only") from exc
+        if connection.dialect.name == "postgresql":
+            if connection.execute(text("SHOW transaction_read_only")).scalar() == "on":
+                raise NotReady("read_only", "the database is read-only")
+            return
+        if connection.dialect.name == "sqlite":
+            _probe_sqlite_write(connection)
+            return
+        connection.execute(text("SELECT 1"))
+
+
+def _probe_sqlite_write(connection) -> None:
+    busy_ms = connection.execute(text("PRAGMA busy_timeout")).scalar()
+    connection.execute(text("PRAGMA busy_timeout=0"))
+    try:
+        connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    except Exception as exc:
+        problem = database_problem(exc)
+        if problem == "read_only":
+            raise NotReady("read_only", "the database is read-only") from exc
+        if problem != "busy":
             raise
-        finally:
-            connection.rollback()
+    finally:
+        connection.rollback()
+        connection.execute(text(f"PRAGMA busy_timeout={int(busy_ms)}"))
+        connection.commit()
 
 
 class _Runs:

@@ -85,7 +85,7 @@ def test_concurrent_run_creation_on_several_workers_never_hits_a_locked_database
 
 def test_a_writer_held_up_past_the_busy_timeout_gets_a_503(tmp_path):
     """Another process holding the write lock longer than the busy timeout: a clear, retryable
-    503 ``database_busy`` rather than a 500."""
+    503 ``database_busy`` rather than a 500, while /readyz still calls the database ok."""
     import sqlite3
 
     from tests.factories import bearer, make_key, make_team, make_user
@@ -101,12 +101,15 @@ def test_a_writer_held_up_past_the_busy_timeout_gets_a_503(tmp_path):
     blocker.execute("BEGIN IMMEDIATE")  # holds the write lock, as a long write elsewhere would
     try:
         with app.app_context():
+            ready = app.test_client().get("/readyz")
             response = app.test_client().post(
                 "/api/v1/teams/lab/projects", json={"name": "mnist"}, headers=bearer(key)
             )
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+    # a lock held by another writer proves the file is writable: readiness does not wait on it
+    assert ready.json["checks"]["database"] == "ok"
     assert response.status_code == 503, response.json
     assert response.json["error"]["code"] == "database_busy"
     with app.app_context():
