@@ -347,7 +347,8 @@ def download_page(team, version: ArtifactVersion, query: PageQuery) -> dict[str,
     )
 
     def with_url(row: ArtifactFile) -> dict[str, Any]:
-        return {**file_dict(row), **files.download_url(team, artifact_files.object_key(row.digest))}
+        url = files.download_url(team, artifact_files.object_key(row.digest), filename=row.path)
+        return {**file_dict(row), **url}
 
     return {"version": version.label, "digest": version.digest, **page_response(page, with_url)}
 

@@ -131,14 +131,17 @@ def upload_url(team: Team, relative: str, *, size: int | None = None) -> dict[st
     }
 
 
-def download_url(team: Team, relative: str) -> dict[str, Any]:
-    """A pre-signed GET for one object of the team."""
+def download_url(team: Team, relative: str, *, filename: str | None = None) -> dict[str, Any]:
+    """A pre-signed GET for one object of the team, served as ``filename`` (type and
+    disposition decided by ``storage.serving``: active content only ever as an attachment)."""
     from ..storage import StorageError
 
     seconds = current_app.config["OUTPOST"].storage_download_url_seconds
     where = team_location(team)
     try:
-        url = where.provider.presign_get(where.bucket, where.key(relative), expires_in=seconds)
+        url = where.provider.presign_get(
+            where.bucket, where.key(relative), expires_in=seconds, filename=filename
+        )
     except StorageError as exc:
         raise storage_error(exc) from None
     return {"method": "GET", "url": url, "expires_at": _expiry(seconds)}

@@ -258,8 +258,14 @@ class StorageProvider(ABC):
         """Size and ETag of an object, or None when it does not exist."""
 
     @abstractmethod
-    def presign_get(self, bucket: str, key: str, expires_in: int = 3600) -> str:
-        """A URL that lets anyone holding it GET the object for ``expires_in`` seconds."""
+    def presign_get(
+        self, bucket: str, key: str, expires_in: int = 3600, *, filename: str | None = None
+    ) -> str:
+        """A URL that lets anyone holding it GET the object for ``expires_in`` seconds.
+
+        The response's type and disposition are the ones ``serving.delivery_for`` decides for
+        ``filename`` (default: the key's last segment), whatever type the uploader sent.
+        """
 
     @abstractmethod
     def presign_put(

@@ -38,6 +38,7 @@ from .errors import (
     StorageUnavailable,
 )
 from .results import BucketConfig, CorsRule, ObjectInfo, PresignedUpload
+from .serving import delivery_for
 
 SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
 EMULATOR_PROJECT = "outpost-emulator"
@@ -251,7 +252,7 @@ class GCSProvider(StorageProvider):
         creds.refresh(Request())
         return {"service_account_email": creds.service_account_email, "access_token": creds.token}
 
-    def _signed_url(self, bucket, key, method, expires_in, headers=None) -> str:
+    def _signed_url(self, bucket, key, method, expires_in, headers=None, **extra) -> str:
         endpoint = self.settings.public_url or self.endpoint
         with self._translated("sign a URL for", f"{bucket}/{key}"):
             return (
@@ -264,11 +265,20 @@ class GCSProvider(StorageProvider):
                     headers=headers,
                     **({"api_access_endpoint": endpoint} if endpoint else {}),
                     **self._signing_kwargs(),
+                    **extra,
                 )
             )
 
-    def presign_get(self, bucket, key, expires_in=3600):
-        return self._signed_url(bucket, key, "GET", expires_in)
+    def presign_get(self, bucket, key, expires_in=3600, *, filename=None):
+        delivery = delivery_for(filename or key)
+        return self._signed_url(
+            bucket,
+            key,
+            "GET",
+            expires_in,
+            response_type=delivery.content_type,
+            response_disposition=delivery.disposition,
+        )
 
     def presign_put(self, bucket, key, expires_in=86400, content_length=None):
         headers = {"Content-Length": str(content_length)} if content_length is not None else {}

@@ -29,6 +29,7 @@ from .errors import (
     StorageUnavailable,
 )
 from .results import BucketConfig, CorsRule, ObjectInfo, PresignedUpload
+from .serving import delivery_for
 
 CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
@@ -291,8 +292,14 @@ class S3Provider(StorageProvider):
             last_modified=head.get("LastModified"),
         )
 
-    def presign_get(self, bucket, key, expires_in=3600):
-        params = {"Bucket": bucket, "Key": key}
+    def presign_get(self, bucket, key, expires_in=3600, *, filename=None):
+        delivery = delivery_for(filename or key)
+        params = {
+            "Bucket": bucket,
+            "Key": key,
+            "ResponseContentType": delivery.content_type,
+            "ResponseContentDisposition": delivery.disposition,
+        }
         with self._translated("sign a download URL for", f"{bucket}/{key}"):
             return self._presign_client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in
