@@ -59,9 +59,10 @@ def signed_object(token: str):
     try:
         if request.method == "PUT":
             grant = provider.authorize_upload(token, request.content_length)
-            # The signed URL's size is the only limit. Flask reads None as "use the app's
-            # MAX_CONTENT_LENGTH", so "no limit" must be a number too.
-            request.max_content_length = grant.limit if grant.limit is not None else sys.maxsize
+            # The signed URL's size is the only limit, enforced by the provider as it streams
+            # the body to disk. Flask reads None as "use the app's MAX_CONTENT_LENGTH", and
+            # Werkzeug refuses a body that reaches a maximum exactly: lift it with a number.
+            request.max_content_length = sys.maxsize
             info = provider.store_upload(grant, request.stream)
             return {"key": info.key, "size": info.size, "etag": info.etag}, 200
         download = provider.open_download(token, request.method)
