@@ -6,6 +6,7 @@ Client libraries (boto3, google-cloud-storage) are imported only by the provider
 """
 
 from .base import StorageProvider, team_labels
+from .digests import Digest, DigestCheck, DigestMismatch, InvalidDigest, check_chunks
 from .endpoints import check_endpoint_allowed, default_endpoint, validate_allowlist
 from .errors import (
     AccessDenied,
@@ -17,6 +18,7 @@ from .errors import (
     InvalidBucketName,
     InvalidCredentials,
     InvalidObjectKey,
+    ObjectChanged,
     ObjectNotFound,
     ProbeFailed,
     SignedUrlExpired,
@@ -46,11 +48,16 @@ __all__ = [
     "BucketNotEmpty",
     "BucketNotFound",
     "BucketTaken",
+    "Digest",
+    "DigestCheck",
+    "DigestMismatch",
     "EndpointNotAllowed",
     "IncompleteUpload",
     "InvalidBucketName",
     "InvalidCredentials",
+    "InvalidDigest",
     "InvalidObjectKey",
+    "ObjectChanged",
     "ObjectInfo",
     "ObjectNotFound",
     "PresignedUpload",
@@ -69,6 +76,7 @@ __all__ = [
     "TeamsFileError",
     "UploadTooLarge",
     "bucket_name_for_team",
+    "check_chunks",
     "check_endpoint_allowed",
     "connector_settings",
     "default_endpoint",

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -299,6 +300,43 @@ class FilesystemProvider(StorageProvider):
             raise ObjectNotFound(f"{bucket}/{key} does not exist.")
         delivery = delivery_for(payload.get("f") or key)
         return Download(path=path, info=self._info(key, path), delivery=delivery)
+
+    # -- verified objects -------------------------------------------------------------------
+
+    def read_into(self, bucket, key, sink, *, pin=None):
+        path = self._object_path(bucket, key)
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    sink.write(chunk)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(f"{bucket}/{key} does not exist.") from None
+
+    def claim_object(self, bucket, source, target, check):
+        """Move ``source`` out of reach of its upload URL first (a rename into Outpost's own
+        directory), check it there, then rename it to ``target``: what lands is what was
+        checked. Raises what the base method does, and InvalidObjectKey."""
+        src, dst = self._object_path(bucket, source), self._object_path(bucket, target)
+        self._existing_bucket(bucket)
+        tmp_dir = self.root / META_DIR / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        held = tmp_dir / f"claim-{uuid.uuid4().hex}"
+        try:
+            os.replace(src, held)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        try:
+            with held.open("rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    check.write(chunk)
+            check.verify()
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(held, dst)
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+            raise InvalidObjectKey(f"Key {target!r} clashes with another key in {bucket}.") from exc
+        finally:
+            held.unlink(missing_ok=True)
+        return True
 
     # -- buckets ----------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from .errors import (
     BucketNotFound,
     BucketTaken,
     InvalidCredentials,
+    ObjectChanged,
     ObjectNotFound,
     StorageConfigError,
     StorageError,
@@ -285,6 +286,23 @@ class GCSProvider(StorageProvider):
         # the library adds Host to the dict it is given: hand it a copy
         url = self._signed_url(bucket, key, "PUT", expires_in, dict(headers) or None)
         return PresignedUpload(url=url, headers=headers, expires_in=expires_in)
+
+    # -- verified objects -------------------------------------------------------------------
+
+    def read_into(self, bucket, key, sink, *, pin=None):
+        generation = int(pin.version_id) if pin is not None and pin.version_id else None
+        blob = self.client.bucket(bucket).blob(key, generation=generation)
+        missing = ObjectChanged if generation else ObjectNotFound
+        with self._translated("read", f"{bucket}/{key}", missing=missing):
+            self._call(blob.download_to_file, sink)
+
+    def _copy_object(self, bucket, source, target, pin=None):
+        handle = self.client.bucket(bucket)
+        generation = int(pin.version_id) if pin is not None and pin.version_id else None
+        with self._translated("copy", f"{bucket}/{source}", missing=ObjectChanged):
+            self._call(
+                handle.copy_blob, handle.blob(source), handle, target, source_generation=generation
+            )
 
     # -- buckets ----------------------------------------------------------------------------
 
