@@ -180,6 +180,36 @@ def verify_uploaded(team: Team, files: list[tuple[str, int]]) -> None:
         )
 
 
+def claim(team: Team, source: str, target: str, check) -> bool:
+    """Move the object ``source`` to ``target`` only with bytes that pass ``check`` (a
+    ``storage.DigestCheck``); False when ``source`` does not exist. Raises the storage's
+    DigestMismatch and ObjectChanged as they are, other storage failures as OutpostError."""
+    from ..storage import DigestMismatch, ObjectChanged, StorageError
+
+    where = team_location(team)
+    try:
+        return where.provider.claim_object(
+            where.bucket, where.key(source), where.key(target), check
+        )
+    except (DigestMismatch, ObjectChanged):
+        raise
+    except StorageError as exc:
+        raise storage_error(exc) from None
+
+
+def verify_stored(team: Team, relative: str, check) -> bool:
+    """Check an object's bytes in place; False when it does not exist. Raises like claim."""
+    from ..storage import DigestMismatch, ObjectChanged, StorageError
+
+    where = team_location(team)
+    try:
+        return where.provider.verify_object(where.bucket, where.key(relative), check)
+    except (DigestMismatch, ObjectChanged):
+        raise
+    except StorageError as exc:
+        raise storage_error(exc) from None
+
+
 def delete(team: Team, relative: str) -> None:
     from ..storage import StorageError
 
