@@ -299,6 +299,10 @@ def delete_version(team: str, project: str, name: str, version: str, resource: P
     body=CommitVersion,
     accepts_raw=True,
     summary="Commit a version once its files are uploaded",
+    responses={
+        409: "upload_incomplete (a file missing or of another size) or digest_mismatch (a "
+        "file's bytes do not have its sha256; they were discarded): the version stays pending"
+    },
 )
 def commit_version(
     team: str, project: str, name: str, version: str, resource: Project, body: CommitVersion
