@@ -5,6 +5,7 @@ embedded storage's signed URLs, served by a live server; the download link answe
 attachment, ``nosniff`` and ``Content-Security-Policy: sandbox``; a team admin opening it in
 Chromium gets a download, and the page's script never runs."""
 
+import hashlib
 import threading
 
 import pytest
@@ -17,6 +18,7 @@ from tests.factories import (
     PASSWORD,
     add_member,
     bearer,
+    csrf_token,
     make_key,
     make_project,
     make_run,
@@ -31,6 +33,10 @@ SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("' + BEACON + '")</script></svg>'
 ).encode()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture
@@ -120,3 +126,35 @@ def test_a_team_admin_opening_the_link_gets_a_download_and_no_script_runs(served
     finally:
         context.close()
     assert beacons == []
+
+
+def test_artifact_files_and_pictures_follow_the_same_policy(served):
+    base, key = served
+    api = requests.Session()
+    api.headers.update(bearer(key))
+    artifacts = f"{base}/api/v1/teams/lab/projects/mnist/artifacts"
+    assert api.post(artifacts, json={"name": "report", "type": "html"}, timeout=10).ok
+    manifest = [{"path": "media/plot.html", "digest": sha256(HTML), "size": len(HTML)}]
+    created = api.post(f"{artifacts}/report/versions", json={"files": manifest}, timeout=10)
+    [upload] = created.json()["uploads"]
+    assert requests.put(upload["url"], data=HTML, headers=upload["headers"], timeout=10).ok
+    assert api.post(f"{artifacts}/report/versions/v0/commit", json={}, timeout=10).ok
+    [item] = api.get(f"{artifacts}/report/versions/v0/download", timeout=10).json()["items"]
+    got = requests.get(item["url"], timeout=10)
+    assert got.content == HTML
+    assert got.headers["Content-Type"] == "application/octet-stream"
+    assert got.headers["Content-Disposition"] == 'attachment; filename="plot.html"'
+    assert got.headers["Content-Security-Policy"] == "sandbox"
+
+    files = {"file": ("me.html", PNG, "text/html")}
+    assert api.post(f"{base}/api/v1/viewer/profile/avatar", files=files, timeout=10).ok
+    console = requests.Session()  # ada, signed in, looks at bob's picture
+    form = csrf_token(console.get(f"{base}/login", timeout=10).text)
+    signed_in = {"login": "ada", "password": PASSWORD, "csrf_token": form}
+    assert console.post(f"{base}/login", data=signed_in, timeout=10).ok
+    picture = console.get(f"{base}/users/bob/avatar", timeout=10)  # follows the redirect
+    assert picture.url.startswith(f"{base}/storage/fs/")
+    assert picture.content == PNG
+    assert picture.headers["Content-Type"] == "image/png"
+    assert picture.headers["X-Content-Type-Options"] == "nosniff"
+    assert picture.headers["Content-Security-Policy"] == "sandbox"
