@@ -130,3 +130,13 @@ def test_a_request_is_answered_while_two_slow_uploads_are_in_progress(server):
         for upload in slow:
             upload.join(timeout=60)
     assert [upload.status for upload in slow] == [200, 200], server.log_tail()
+
+
+def test_an_unknown_worker_class_stops_the_server_with_the_variable_named():
+    from server.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="OUTPOST_SERVER_WORKER_CLASS"):
+        load_settings(environ={"OUTPOST_SERVER_WORKER_CLASS": "eventlet"})
+    with pytest.raises(ConfigError, match="OUTPOST_SERVER_THREADS"):
+        load_settings(environ={"OUTPOST_SERVER_THREADS": "0"})
+    assert load_settings(environ={}).server_worker_class == "gthread"
