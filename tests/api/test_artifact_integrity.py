@@ -12,7 +12,7 @@ import pytest
 from server.extensions import db
 from server.models import ArtifactVersion
 from server.services import files
-from server.services.artifact_files import object_key
+from server.services.artifact_files import object_key, staging_key
 from tests.artifact_support import (
     ArtifactClient,
     make_artifact_project,
@@ -118,3 +118,13 @@ def test_a_missing_or_short_upload_is_upload_incomplete_before_anything_is_read(
     assert (refused.status_code, refused.json["error"]["code"]) == (409, "upload_incomplete")
     assert refused.json["error"]["files"][0]["problem"] == "missing"
     assert bob.call("GET", "/model/versions/v0").json["state"] == "pending"
+
+
+def test_deleting_a_pending_version_removes_its_staged_uploads(bob):
+    bob.create("model")
+    created = bob.new_version("model", {"w.bin": GOOD}).json
+    assert _put(bob, created["uploads"][0], GOOD) in (200, 201, 204)
+    version_id = db.session.query(ArtifactVersion).one().id
+    assert files.stat(bob.team, staging_key(version_id, sha256(GOOD))) is not None
+    assert bob.call("DELETE", "/model/versions/v0").status_code == 204
+    assert files.stat(bob.team, staging_key(version_id, sha256(GOOD))) is None
