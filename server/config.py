@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "OUTPOST_"
+WORKER_CLASSES = ("gthread", "sync")
 _DEFAULTS_NAME = "defaults.toml"
 
 # SHA-256 fingerprints of secret keys that were published (committed to a repository). Anyone
@@ -174,6 +175,13 @@ def _validate(values: dict[str, Any]) -> None:
             f"{ENV_PREFIX}SQLITE_SYNCHRONOUS must be 'full' or 'normal', "
             f"got {values['sqlite_synchronous']!r}."
         )
+    if values["server_worker_class"] not in WORKER_CLASSES:
+        raise ConfigError(
+            f"{ENV_PREFIX}SERVER_WORKER_CLASS must be one of {', '.join(WORKER_CLASSES)}; "
+            f"got {values['server_worker_class']!r}."
+        )
+    if not 1 <= values["server_threads"] <= 256:
+        raise ConfigError(f"{ENV_PREFIX}SERVER_THREADS must be from 1 to 256.")
     if values["log_format"] not in {"json", "text"}:
         raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'json' or 'text'.")
     if values["storage_provider"] not in {"filesystem", "s3", "minio", "gcs"}:

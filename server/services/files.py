@@ -130,14 +130,17 @@ def upload_url(team: Team, relative: str, *, size: int | None = None) -> dict[st
     }
 
 
-def download_url(team: Team, relative: str) -> dict[str, Any]:
-    """A pre-signed GET for one object of the team."""
+def download_url(team: Team, relative: str, *, filename: str | None = None) -> dict[str, Any]:
+    """A pre-signed GET for one object of the team, served as ``filename`` (type and
+    disposition decided by ``storage.serving``: active content only ever as an attachment)."""
     from ..storage import StorageError
 
     seconds = current_app.config["OUTPOST"].storage_download_url_seconds
     where = team_location(team)
     try:
-        url = where.provider.presign_get(where.bucket, where.key(relative), expires_in=seconds)
+        url = where.provider.presign_get(
+            where.bucket, where.key(relative), expires_in=seconds, filename=filename
+        )
     except StorageError as exc:
         raise storage_error(exc) from None
     return {"method": "GET", "url": url, "expires_at": _expiry(seconds)}
@@ -174,6 +177,36 @@ def verify_uploaded(team: Team, files: list[tuple[str, int]]) -> None:
             code="upload_incomplete",
             files=problems,
         )
+
+
+def claim(team: Team, source: str, target: str, check) -> bool:
+    """Move the object ``source`` to ``target`` only with bytes that pass ``check`` (a
+    ``storage.DigestCheck``); False when ``source`` does not exist. Raises the storage's
+    DigestMismatch and ObjectChanged as they are, other storage failures as OutpostError."""
+    from ..storage import DigestMismatch, ObjectChanged, StorageError
+
+    where = team_location(team)
+    try:
+        return where.provider.claim_object(
+            where.bucket, where.key(source), where.key(target), check
+        )
+    except (DigestMismatch, ObjectChanged):
+        raise
+    except StorageError as exc:
+        raise storage_error(exc) from None
+
+
+def verify_stored(team: Team, relative: str, check) -> bool:
+    """Check an object's bytes in place; False when it does not exist. Raises like claim."""
+    from ..storage import DigestMismatch, ObjectChanged, StorageError
+
+    where = team_location(team)
+    try:
+        return where.provider.verify_object(where.bucket, where.key(relative), check)
+    except (DigestMismatch, ObjectChanged):
+        raise
+    except StorageError as exc:
+        raise storage_error(exc) from None
 
 
 def delete(team: Team, relative: str) -> None:

@@ -57,7 +57,9 @@ def files_query(run: Run):
 
 
 def download(run: Run, record: RunFile) -> dict[str, Any]:
-    return files.download_url(run.project.team, object_key(run.id, record.path))
+    return files.download_url(
+        run.project.team, object_key(run.id, record.path), filename=record.path
+    )
 
 
 def stored_paths(run_pks: list[int]) -> list[str]:

@@ -6,6 +6,7 @@ Client libraries (boto3, google-cloud-storage) are imported only by the provider
 """
 
 from .base import StorageProvider, team_labels
+from .digests import Digest, DigestCheck, DigestMismatch, InvalidDigest, check_chunks
 from .endpoints import (
     check_connection_allowed,
     check_endpoint_allowed,
@@ -22,6 +23,7 @@ from .errors import (
     InvalidBucketName,
     InvalidCredentials,
     InvalidObjectKey,
+    ObjectChanged,
     ObjectNotFound,
     ProbeFailed,
     SignedUrlExpired,
@@ -52,11 +54,16 @@ __all__ = [
     "BucketNotEmpty",
     "BucketNotFound",
     "BucketTaken",
+    "Digest",
+    "DigestCheck",
+    "DigestMismatch",
     "EndpointNotAllowed",
     "IncompleteUpload",
     "InvalidBucketName",
     "InvalidCredentials",
+    "InvalidDigest",
     "InvalidObjectKey",
+    "ObjectChanged",
     "ObjectInfo",
     "ObjectNotFound",
     "PresignedUpload",
@@ -77,6 +84,7 @@ __all__ = [
     "UploadTooLarge",
     "bucket_name_for_team",
     "check_connection_allowed",
+    "check_chunks",
     "check_endpoint_allowed",
     "connector_settings",
     "default_endpoint",

@@ -156,6 +156,13 @@ class ObjectNotFound(StorageError):
     http_status = 404
 
 
+class ObjectChanged(StorageError):
+    """The object was overwritten or removed while the server was checking it."""
+
+    code = "storage_object_changed"
+    http_status = 409
+
+
 class TeamsFileError(StorageConfigError):
     """A declarative teams file cannot be read or does not have the documented shape."""
 

@@ -34,6 +34,7 @@ from .errors import (
     BucketNotFound,
     BucketTaken,
     InvalidCredentials,
+    ObjectChanged,
     ObjectNotFound,
     StorageConfigError,
     StorageError,
@@ -41,6 +42,7 @@ from .errors import (
     unreachable,
 )
 from .results import BucketConfig, CorsRule, ObjectInfo, PresignedUpload
+from .serving import delivery_for
 
 log = logging.getLogger(__name__)
 SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
@@ -269,7 +271,7 @@ class GCSProvider(StorageProvider):
         creds.refresh(functools.partial(Request(), timeout=self._timeout))
         return {"service_account_email": creds.service_account_email, "access_token": creds.token}
 
-    def _signed_url(self, bucket, key, method, expires_in, headers=None) -> str:
+    def _signed_url(self, bucket, key, method, expires_in, headers=None, **extra) -> str:
         endpoint = self.settings.public_url or self.endpoint
         with self._translated("sign a URL for", f"{bucket}/{key}"):
             return (
@@ -282,17 +284,43 @@ class GCSProvider(StorageProvider):
                     headers=headers,
                     **({"api_access_endpoint": endpoint} if endpoint else {}),
                     **self._signing_kwargs(),
+                    **extra,
                 )
             )
 
-    def presign_get(self, bucket, key, expires_in=3600):
-        return self._signed_url(bucket, key, "GET", expires_in)
+    def presign_get(self, bucket, key, expires_in=3600, *, filename=None):
+        delivery = delivery_for(filename or key)
+        return self._signed_url(
+            bucket,
+            key,
+            "GET",
+            expires_in,
+            response_type=delivery.content_type,
+            response_disposition=delivery.disposition,
+        )
 
     def presign_put(self, bucket, key, expires_in=86400, content_length=None):
         headers = {"Content-Length": str(content_length)} if content_length is not None else {}
         # the library adds Host to the dict it is given: hand it a copy
         url = self._signed_url(bucket, key, "PUT", expires_in, dict(headers) or None)
         return PresignedUpload(url=url, headers=headers, expires_in=expires_in)
+
+    # -- verified objects -------------------------------------------------------------------
+
+    def read_into(self, bucket, key, sink, *, pin=None):
+        generation = int(pin.version_id) if pin is not None and pin.version_id else None
+        blob = self.client.bucket(bucket).blob(key, generation=generation)
+        missing = ObjectChanged if generation else ObjectNotFound
+        with self._translated("read", f"{bucket}/{key}", missing=missing):
+            self._call(blob.download_to_file, sink)
+
+    def _copy_object(self, bucket, source, target, pin=None):
+        handle = self.client.bucket(bucket)
+        generation = int(pin.version_id) if pin is not None and pin.version_id else None
+        with self._translated("copy", f"{bucket}/{source}", missing=ObjectChanged):
+            self._call(
+                handle.copy_blob, handle.blob(source), handle, target, source_generation=generation
+            )
 
     # -- buckets ----------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import boto3
 from botocore.config import Config
@@ -26,6 +26,7 @@ from .errors import (
     BucketNotFound,
     BucketTaken,
     InvalidCredentials,
+    ObjectChanged,
     ObjectNotFound,
     StorageConfigError,
     StorageError,
@@ -33,6 +34,7 @@ from .errors import (
     unreachable,
 )
 from .results import BucketConfig, CorsRule, ObjectInfo, PresignedUpload
+from .serving import delivery_for
 
 CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
@@ -51,6 +53,7 @@ UNAVAILABLE_CODES = {
 }
 REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraint"}
 DELETE_BATCH = 1000
+READ_CHUNK = 1024 * 1024
 
 
 def _code(exc: ClientError) -> str:
@@ -301,8 +304,14 @@ class S3Provider(StorageProvider):
             last_modified=head.get("LastModified"),
         )
 
-    def presign_get(self, bucket, key, expires_in=3600):
-        params = {"Bucket": bucket, "Key": key}
+    def presign_get(self, bucket, key, expires_in=3600, *, filename=None):
+        delivery = delivery_for(filename or key)
+        params = {
+            "Bucket": bucket,
+            "Key": key,
+            "ResponseContentType": delivery.content_type,
+            "ResponseContentDisposition": delivery.disposition,
+        }
         with self._translated("sign a download URL for", f"{bucket}/{key}"):
             return self._presign_client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in
@@ -322,6 +331,37 @@ class S3Provider(StorageProvider):
                 "put_object", Params=params, ExpiresIn=expires_in
             )
         return PresignedUpload(url=url, headers=headers, expires_in=expires_in)
+
+    # -- verified objects -------------------------------------------------------------------
+
+    @contextmanager
+    def _pinned(self, bucket: str, key: str) -> Iterator[None]:
+        """A pinned version that is gone or was overwritten is ObjectChanged."""
+        try:
+            yield
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchVersion", "NoSuchKey", "404"):
+                raise ObjectChanged(f"{bucket}/{key} changed while it was being checked.") from exc
+            raise
+
+    def read_into(self, bucket, key, sink, *, pin=None):
+        params = {"Bucket": bucket, "Key": key}
+        if pin is not None and pin.version_id:
+            params["VersionId"] = pin.version_id
+        pinned = self._pinned(bucket, key) if pin is not None else nullcontext()
+        with self._translated("read", f"{bucket}/{key}"), pinned:
+            body = self.client.get_object(**params)["Body"]
+            for chunk in body.iter_chunks(READ_CHUNK):
+                sink.write(chunk)
+
+    def _copy_object(self, bucket, source, target, pin=None):
+        copy_source = {"Bucket": bucket, "Key": source}
+        if pin is not None and pin.version_id:
+            copy_source["VersionId"] = pin.version_id
+        with self._translated("copy", f"{bucket}/{source}"), self._pinned(bucket, source):
+            self.client.copy_object(
+                Bucket=bucket, Key=target, CopySource=copy_source, **self._sse_params()
+            )
 
     # -- buckets ----------------------------------------------------------------------------
 
