@@ -10,6 +10,7 @@ from ..api.pagination import paginate
 from ..auth import requires
 from ..errors import OutpostError
 from ..models import User
+from ..redirects import safe_next
 from ..services import user_directory, user_invites
 from ..services import users as service
 from . import bp
@@ -108,9 +109,7 @@ def reissue_invitation(username: str):
 
 
 def _back(target: str | None) -> str:
-    if target and target.startswith("/admin/users") and "//" not in target:
-        return target
-    return url_for("console.admin_users")
+    return safe_next(target, url_for("console.admin_users"), prefix="/admin/users")
 
 
 @bp.post("/admin/users/<username>/change")
