@@ -60,7 +60,16 @@ def create_app(
     app = Flask(__name__)
     app.config.update(_flask_config(settings))
 
-    from . import errors, health, logs, models, ratelimit, request_checks, sessions  # noqa: F401
+    from . import (  # noqa: F401
+        errors,
+        health,
+        logs,
+        models,
+        ratelimit,
+        request_checks,
+        security_headers,
+        sessions,
+    )
     from .auth import principal
     from .extensions import csrf, db, migrate
 
@@ -74,6 +83,7 @@ def create_app(
     errors.init_app(app)
     request_checks.init_app(app)
     health.init_app(app)
+    security_headers.init_app(app)
 
     from . import api, console, storage_routes
 
