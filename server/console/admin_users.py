@@ -11,7 +11,7 @@ from ..auth import requires
 from ..errors import OutpostError
 from ..models import User
 from ..redirects import safe_next
-from ..services import user_directory, user_invites
+from ..services import console_sessions, user_directory, user_invites
 from ..services import users as service
 from . import bp
 from .admin_forms import InviteUserForm, UserChangeForm
@@ -127,6 +127,21 @@ def change_user(username: str):
         flash(f"{username}: {error.message}", "error")
     else:
         flash(DONE[change].format(user.username, user.seat_type), "success")
+    return redirect(_back(form.next.data))
+
+
+@bp.post("/admin/users/<username>/sign-out")
+@requires("system:users")
+def sign_out_user(username: str):
+    """End every console session of a user at once (a lost laptop, a shared computer)."""
+    form = UserChangeForm()
+    if form.validate_on_submit():
+        try:
+            ended = console_sessions.end_all(service.get_person(username))
+        except OutpostError as error:
+            flash(f"{username}: {error.message}", "error")
+        else:
+            flash(f"{username} is signed out everywhere ({ended} session(s) ended).", "success")
     return redirect(_back(form.next.data))
 
 

@@ -118,5 +118,3 @@ def test_browser_sign_in_with_a_site_path_goes_there(page, live_server):
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/settings/profile")
-
-
