@@ -96,4 +96,3 @@ def principal_for(session_id: str, token: str | None) -> Principal | None:
     if row is None or row["state"] != "active" or row["session_version"] != version:
         return None
     return Principal.from_row(row, auth_method="session")
-

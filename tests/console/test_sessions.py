@@ -133,8 +133,10 @@ def test_admin_signs_a_user_out_everywhere(live_server, ada):
 def test_members_cannot_sign_others_out(live_server, ada):
     make_user("bob")
     victim = Browser(live_server).sign_in("bob")
-    response = Browser(live_server).sign_in("ada").post(
-        "/", "/admin/users/bob/sign-out", {"change": "sign-out"}
+    response = (
+        Browser(live_server)
+        .sign_in("ada")
+        .post("/", "/admin/users/bob/sign-out", {"change": "sign-out"})
     )
     assert response.status_code == 403
     assert victim.opens()
