@@ -90,7 +90,17 @@ def create_app(
     api.init_app(app)
     console.init_app(app)
     storage_routes.init_app(app)
+    _trust_proxies(app, settings.trusted_proxies)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind ``hops`` reverse proxies, read the client address, scheme and host from their
+    X-Forwarded-* headers (rate limits, the audit log, HTTPS detection); with 0, ignore them."""
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def _migrations_dir():

@@ -162,6 +162,11 @@ def _validate(values: dict[str, Any]) -> None:
         validate_bucket_prefix(values["storage_bucket_prefix"])
     except StorageError as exc:
         raise ConfigError(f"{ENV_PREFIX}STORAGE_BUCKET_PREFIX: {exc}") from None
+    if not 0 <= values["trusted_proxies"] <= 10:
+        raise ConfigError(
+            f"{ENV_PREFIX}TRUSTED_PROXIES is the number of reverse proxies in front of Outpost "
+            f"(0 to 10), got {values['trusted_proxies']}."
+        )
     if not values["url"].startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}URL must start with http:// or https://.")
 
