@@ -8,23 +8,13 @@ sandbox`` and keeps it.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "object-src 'none'",
-    )
-)
+from .config import Settings
 
 HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -35,12 +25,49 @@ HEADERS = {
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
+def image_sources(settings: Settings) -> list[str]:
+    """Where console images come from: this origin, ``data:``, and the instance storage, whose
+    pre-signed URLs the profile pictures redirect to when it is not the embedded filesystem."""
+    sources = ["'self'", "data:"]
+    provider = settings.storage_provider
+    if provider in ("s3", "minio") and settings.storage_endpoint:
+        parts = urlsplit(settings.storage_endpoint)
+        sources.append(f"{parts.scheme}://{parts.netloc}")
+    elif provider == "s3":  # AWS: the pictures' bucket (services/avatars.py avatar_bucket)
+        host = f"{settings.storage_bucket_prefix}--users.s3"
+        sources += [
+            f"https://{host}.amazonaws.com",
+            f"https://{host}.{settings.storage_region}.amazonaws.com",
+        ]
+    elif provider == "gcs":
+        sources.append("https://storage.googleapis.com")
+    return sources
+
+
+def content_security_policy(settings: Settings) -> str:
+    """Only the console's own assets: no inline code, no framing, no plugins."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src " + " ".join(image_sources(settings)),
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "object-src 'none'",
+        )
+    )
+
+
 def init_app(app: Flask) -> None:
-    production = app.config["OUTPOST"].env == "production"
+    settings = app.config["OUTPOST"]
+    production = settings.env == "production"
+    headers = {"Content-Security-Policy": content_security_policy(settings), **HEADERS}
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
+        for name, value in headers.items():
             if name not in response.headers:
                 response.headers[name] = value
         if production and request.is_secure and "Strict-Transport-Security" not in response.headers:

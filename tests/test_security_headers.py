@@ -4,9 +4,11 @@ files, health checks; HSTS only in production over HTTPS; a stricter header a vi
 import pytest
 from flask import Response
 
-from server.security_headers import CONTENT_SECURITY_POLICY
+from server.config import load_settings
+from server.security_headers import content_security_policy
 from tests.factories import make_user
 
+CONTENT_SECURITY_POLICY = content_security_policy(load_settings(environ={}))
 EXPECTED = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
@@ -65,6 +67,23 @@ def test_the_csp_allows_only_the_consoles_own_assets():
         "form-action": "'self'",
         "object-src": "'none'",
     }
+
+
+@pytest.mark.parametrize(
+    ("environ", "extra"),
+    [
+        ({"OUTPOST_STORAGE_PROVIDER": "minio", "OUTPOST_STORAGE_ENDPOINT": "https://s3.lab:9000"},
+         ["https://s3.lab:9000"]),
+        ({"OUTPOST_STORAGE_PROVIDER": "s3", "OUTPOST_STORAGE_REGION": "eu-west-1"},
+         ["https://outpost--users.s3.amazonaws.com",
+          "https://outpost--users.s3.eu-west-1.amazonaws.com"]),
+        ({"OUTPOST_STORAGE_PROVIDER": "gcs"}, ["https://storage.googleapis.com"]),
+    ],
+)  # fmt: skip
+def test_pictures_may_come_from_the_instance_storage(environ, extra):
+    """Profile pictures redirect to a pre-signed URL of the instance storage."""
+    policy = content_security_policy(load_settings(environ=environ))
+    assert f"img-src 'self' data: {' '.join(extra)};" in policy
 
 
 def test_unhandled_errors_carry_them(make_app):
