@@ -69,6 +69,8 @@ def lab(issue_license):
 
 
 def test_main_console_pages_have_no_csp_violations(recorded, lab):
+    recorded.goto("/login")  # signed out
+    assert recorded.problems() == []
     sign_in(recorded, "root", PASSWORD)
     for path in PAGES:
         recorded.goto(path)

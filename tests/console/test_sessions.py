@@ -176,3 +176,19 @@ def test_sign_in_keeps_one_row_per_session_and_drops_old_ones(live_server, ada):
     Browser(live_server).sign_in("ada")
     rows = db.session.query(ConsoleSession).filter_by(user_id=ada.id).all()
     assert len(rows) == 1 and rows[0].token_hash != old_hash
+
+
+def test_the_api_signs_a_user_out_everywhere(live_server, ada):
+    from tests.factories import make_key
+
+    admin_key = make_key(make_user("root", system_admin=True))
+    member_key = make_key(make_user("bob"))
+    laptop = Browser(live_server).sign_in("ada")
+    url = f"{live_server}/api/v1/users/ada/sessions"
+    refused = requests.delete(url, headers={"Authorization": f"Bearer {member_key}"}, timeout=10)
+    assert refused.status_code == 403 and laptop.opens()
+    done = requests.delete(url, headers={"Authorization": f"Bearer {admin_key}"}, timeout=10)
+    assert done.status_code == 200 and done.json() == {"sessions_ended": 1}
+    assert not laptop.opens()
+    spec = requests.get(f"{live_server}/api/v1/openapi.json", timeout=10).json()
+    assert "delete" in spec["paths"]["/api/v1/users/{username}/sessions"]
