@@ -26,8 +26,9 @@ STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
 def image_sources(settings: Settings) -> list[str]:
-    """Where console images come from: this origin, ``data:``, and the instance storage, whose
-    pre-signed URLs the profile pictures redirect to when it is not the embedded filesystem."""
+    """Where console images come from: this origin, ``data:``, the instance storage (profile
+    pictures redirect to its pre-signed URLs unless it is the embedded filesystem) and the
+    origins the operator lists in ``csp_image_sources``."""
     sources = ["'self'", "data:"]
     provider = settings.storage_provider
     if provider in ("s3", "minio") and settings.storage_endpoint:
@@ -41,7 +42,7 @@ def image_sources(settings: Settings) -> list[str]:
         ]
     elif provider == "gcs":
         sources.append("https://storage.googleapis.com")
-    return sources
+    return sources + list(settings.csp_image_sources)
 
 
 def content_security_policy(settings: Settings) -> str:

@@ -78,6 +78,8 @@ def test_the_csp_allows_only_the_consoles_own_assets():
          ["https://outpost--users.s3.amazonaws.com",
           "https://outpost--users.s3.eu-west-1.amazonaws.com"]),
         ({"OUTPOST_STORAGE_PROVIDER": "gcs"}, ["https://storage.googleapis.com"]),
+        ({"OUTPOST_CSP_IMAGE_SOURCES": "https://img.shields.io, https://*.example.org:8443"},
+         ["https://img.shields.io", "https://*.example.org:8443"]),
     ],
 )  # fmt: skip
 def test_pictures_may_come_from_the_instance_storage(environ, extra):
