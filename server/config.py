@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import sys
 import tomllib
@@ -210,6 +211,17 @@ def _validate(values: dict[str, Any]) -> None:
         validate_bucket_prefix(values["storage_bucket_prefix"])
     except StorageError as exc:
         raise ConfigError(f"{ENV_PREFIX}STORAGE_BUCKET_PREFIX: {exc}") from None
+    if not 0 <= values["trusted_proxies"] <= 10:
+        raise ConfigError(
+            f"{ENV_PREFIX}TRUSTED_PROXIES is the number of reverse proxies in front of Outpost "
+            f"(0 to 10), got {values['trusted_proxies']}."
+        )
+    for source in values["csp_image_sources"]:
+        if not re.fullmatch(r"https?://[A-Za-z0-9*.-]+(:[0-9]+)?", source):
+            raise ConfigError(
+                f"{ENV_PREFIX}CSP_IMAGE_SOURCES takes origins such as https://img.shields.io, "
+                f"got {source!r}."
+            )
     if not values["url"].startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}URL must start with http:// or https://.")
 

@@ -38,6 +38,10 @@ def test_environment_overrides_and_types():
         ("OUTPOST_STORAGE_PROVIDER", "ftp", "OUTPOST_STORAGE_PROVIDER"),
         ("OUTPOST_URL", "example.com", "OUTPOST_URL"),
         ("OUTPOST_SESSION_HOURS", "0", "OUTPOST_SESSION_HOURS"),
+        ("OUTPOST_TRUSTED_PROXIES", "-1", "OUTPOST_TRUSTED_PROXIES"),
+        ("OUTPOST_TRUSTED_PROXIES", "10.0.0.0/8", "OUTPOST_TRUSTED_PROXIES"),
+        ("OUTPOST_CSP_IMAGE_SOURCES", "https://x.org; script-src *", "OUTPOST_CSP_IMAGE_SOURCES"),
+        ("OUTPOST_CSP_IMAGE_SOURCES", "'unsafe-inline'", "OUTPOST_CSP_IMAGE_SOURCES"),
     ],
 )
 def test_malformed_setting_is_refused_by_name(variable, value, named):

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from ..auth.principal import PRINCIPAL_COLUMNS, Principal
 from ..errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from ..extensions import db
 from ..models import User
@@ -121,22 +120,6 @@ def authenticate(login: str, password: str) -> User:
     audit.record("user:login", target=user, actor=user)
     db.session.commit()
     return user
-
-
-def principal_for_session(session_id: str) -> Principal | None:
-    """Resolve a session's ``id:version``; None once the user is deactivated or the version
-    moved on (which is how deactivation ends sessions at once)."""
-    try:
-        user_id, version = (int(part) for part in session_id.split(":", 1))
-    except ValueError:
-        return None
-    users = User.__table__
-    stmt = select(*(users.c[name] for name in PRINCIPAL_COLUMNS)).where(users.c.id == user_id)
-    with db.engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    if row is None or row["state"] != "active" or row["session_version"] != version:
-        return None
-    return Principal.from_row(row, auth_method="session")
 
 
 def touch_last_active(user: User) -> None:
@@ -289,6 +272,17 @@ def set_password(user: User, password: str) -> None:
     user.session_version += 1
     audit.record("user:password_change", target=user)
     db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """A person changes their own password; every session of theirs ends (the caller signs the
+    current browser in again). Raises ValidationFailed (``wrong_password``, password policy)."""
+    if not verify_password(user.password_hash, current or ""):
+        audit.record_now(
+            "user:password_change", target=user, result="failure", details={"reason": "wrong"}
+        )
+        raise ValidationFailed("Your current password is not right.", code="wrong_password")
+    set_password(user, new)
 
 
 def ensure_system_admin(user: User) -> None:
