@@ -1,7 +1,11 @@
 """The permission vocabulary and the built-in roles' grants, declared once, as data.
 
 Names are ``object:operation``. A permission marked *ownable* may be granted with the ``:own``
-suffix, which allows it only on objects the principal created (``created_by_id``). Custom roles
+suffix, which allows it only on objects the principal owns: those it created (``created_by_id``),
+or whatever other attributes the permission's ``owners`` name. Where a permission declares
+``creates_in``, an ``:own`` grant also allows it on that kind of container (a project), because
+what is created there belongs to the principal: ``run:log:own`` starts new runs in a project and
+logs to the runs one sent, never to anybody else's. Custom roles
 are rows that may name only permissions from :data:`PERMISSIONS`. The table in SPEC.md §3 is the
 oracle these grants encode; ``tests/auth/test_matrix.py`` checks them row by row.
 """
@@ -24,6 +28,11 @@ class Permission:
     scope: Scope
     description: str
     ownable: bool = False
+    # For ``:own`` grants: the attributes of an object naming its owners ...
+    owners: tuple[str, ...] = ("created_by_id",)
+    # ... and the container (its table name) in which an ``:own`` grant allows starting new
+    # objects, which the principal then owns.
+    creates_in: str | None = None
     # An instance permission that every user (not service accounts) holds while this system
     # setting is on, e.g. team creation when "allow_user_team_creation" is set.
     opened_by_setting: str | None = None
@@ -31,6 +40,11 @@ class Permission:
 
 def _p(name: str, scope: Scope, description: str, ownable: bool = False, **extra) -> Permission:
     return Permission(name, scope, description, ownable, **extra)
+
+
+# The run (or sweep) was created by the principal, or sent by it (a service account that
+# logged a run attributed to a person of its team keeps logging to it).
+RUN_OWNERS = ("created_by_id", "logged_by_id")
 
 
 _VOCABULARY = [
@@ -64,7 +78,14 @@ _VOCABULARY = [
     _p("project:delete", Scope.TEAM, "Delete projects with everything in them"),
     _p("workspace:edit", Scope.TEAM, "Edit panels and the workspace"),
     _p("run:view", Scope.TEAM, "View run metadata: history, system metrics, files, logs"),
-    _p("run:log", Scope.TEAM, "Log runs: create, update, finish"),
+    _p(
+        "run:log",
+        Scope.TEAM,
+        "Log runs: create, update, finish",
+        ownable=True,
+        owners=RUN_OWNERS,
+        creates_in="projects",
+    ),
     _p("run:delete", Scope.TEAM, "Delete runs, sweeps and sweep runs", ownable=True),
     _p("run:stop", Scope.TEAM, "Stop runs", ownable=True),
     _p("run:move", Scope.TEAM, "Move runs between projects", ownable=True),
@@ -142,12 +163,13 @@ REGISTRY_ADMIN_GRANTS = frozenset(
 )
 
 # A public project (and what is in it) is readable by every signed-in principal of the
-# instance; service accounts of other teams may also log runs to it (SPEC §3). A team whose
-# profile is public shows its profile page to every signed-in principal the same way.
+# instance; service accounts of other teams may also log runs to it (SPEC §3): start new runs
+# (and sweeps) and log to the ones they sent, never touch anything they did not create. A team
+# whose profile is public shows its profile page to every signed-in principal the same way.
 PUBLIC_GRANTS = frozenset(
     {"project:view", "run:view", "report:view", "artifact:view", "team:view_profile"}
 )
-PUBLIC_SERVICE_ACCOUNT_GRANTS = PUBLIC_GRANTS | {"run:log"}
+PUBLIC_SERVICE_ACCOUNT_GRANTS = PUBLIC_GRANTS | {"run:log:own"}
 
 # System admins may look after any team's membership and settings (to repair a team that lost
 # its admins, for example) without becoming members; team data needs a team role.
@@ -174,7 +196,8 @@ def is_known(name: str) -> bool:
 
 
 def _check_table() -> None:
-    for role, grants in BUILTIN_ROLES.items():
+    tables = {**BUILTIN_ROLES, "public": PUBLIC_GRANTS, "public SA": PUBLIC_SERVICE_ACCOUNT_GRANTS}
+    for role, grants in tables.items():
         unknown = [g for g in grants if not is_known(g)]
         if unknown:
             raise AssertionError(f"role {role} grants unknown permissions {unknown}")

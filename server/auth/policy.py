@@ -60,13 +60,20 @@ def _team_of(resource: Any) -> int:
 
 
 def allows(grants: frozenset[str], permission: str, principal: Principal, resource: Any) -> bool:
-    """True when ``grants`` give ``permission`` on ``resource`` (``:own`` needs the creator)."""
+    """True when ``grants`` give ``permission`` on ``resource``.
+
+    An ``:own`` grant needs the principal among the resource's owners (the attributes the
+    permission's ``owners`` name), or the resource to be the container the permission
+    ``creates_in``: what the principal starts there is its own.
+    """
     if permission in grants:
         return True
-    if permission + OWN_SUFFIX in grants:
-        owner = getattr(resource, "created_by_id", None)
-        return owner is not None and owner == principal.id
-    return False
+    if permission + OWN_SUFFIX not in grants:
+        return False
+    spec = PERMISSIONS[permission]
+    if spec.creates_in is not None and getattr(resource, "__tablename__", None) == spec.creates_in:
+        return True
+    return any(getattr(resource, name, None) == principal.id for name in spec.owners)
 
 
 def _opened_by_setting(spec, principal: Principal) -> bool:

@@ -135,6 +135,7 @@ def _load_sweep(project: Project, sweep_id: str | None) -> Sweep | None:
     )
     if sweep is None:
         raise NotFound(f"No sweep {sweep_id!r} in {project.name}.", code="sweep_not_found")
+    set_committed_value(sweep, "project", project)
     return sweep
 
 
@@ -150,12 +151,16 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
     """Start a run in ``project``, attributed per :func:`attribute_run`.
 
     Returns the run and the attribution warnings. Raises ValidationFailed for bad input,
-    NotFound for an unknown sweep, Conflict when the run id is taken.
+    NotFound for an unknown sweep, Forbidden when ``actor`` may not add runs to the sweep
+    (an outsider's service account joins only sweeps it created), Conflict when the run id
+    is taken.
     """
     run_id = check_run_id(spec.run_id) if spec.run_id else generate_run_id()
     check_json_size("config", spec.config)
     tags = clean_tags(spec.tags)
     sweep = _load_sweep(project, spec.sweep)
+    if sweep is not None:
+        authorize(actor, "run:log", sweep)
     _ensure_free(project, run_id)
     owner_id, warnings = attribute_run(actor, spec.username, spec.user_email)
     run = Run(
