@@ -33,6 +33,9 @@ class Permission:
     # ... and the container (its table name) in which an ``:own`` grant allows starting new
     # objects, which the principal then owns.
     creates_in: str | None = None
+    # False: a service account never holds it, whatever its role (its own keys are its team
+    # admins' to manage, SPEC §2).
+    for_service_accounts: bool = True
     # An instance permission that every user (not service accounts) holds while this system
     # setting is on, e.g. team creation when "allow_user_team_creation" is set.
     opened_by_setting: str | None = None
@@ -51,7 +54,12 @@ _VOCABULARY = [
     # Own account
     _p("viewer:read", Scope.SELF, "See one's own identity and profile"),
     _p("viewer:edit_profile", Scope.SELF, "Edit one's own profile and settings"),
-    _p("viewer:manage_keys", Scope.SELF, "Create, list and delete one's own API keys"),
+    _p(
+        "viewer:manage_keys",
+        Scope.SELF,
+        "Create, list and delete one's own API keys",
+        for_service_accounts=False,
+    ),
     _p("team:list", Scope.SELF, "List the teams one can see"),
     _p("role:list", Scope.SELF, "See the roles that can be assigned"),
     _p("invitation:accept", Scope.SELF, "Accept a team invitation sent to one's e-mail"),

@@ -116,6 +116,13 @@ def authorize(principal: Principal | None, permission: str, resource: Any = None
     if not principal.is_active:
         raise Unauthenticated("This account is deactivated.", code="account_deactivated")
 
+    if principal.is_service_account and not spec.for_service_accounts:
+        raise Forbidden(
+            "A service account's API keys are managed by its team's admins "
+            "(Team settings > Service accounts), not with the account's own key.",
+            code="service_account_keys_managed_by_team_admins",
+            permission=permission,
+        )
     if spec.scope is Scope.SELF:
         if permission == "viewer:manage_keys" and principal.seat_type == "viewer":
             raise Forbidden("Viewer seats have no API keys.", code="permission_denied")
