@@ -36,6 +36,8 @@ class Permission:
     # False: a service account never holds it, whatever its role (its own keys are its team
     # admins' to manage, SPEC §2).
     for_service_accounts: bool = True
+    # False: custom roles may not name it (it stays with team admins and system admins).
+    for_custom_roles: bool = True
     # An instance permission that every user (not service accounts) holds while this system
     # setting is on, e.g. team creation when "allow_user_team_creation" is set.
     opened_by_setting: str | None = None
@@ -77,6 +79,12 @@ _VOCABULARY = [
     _p("team:view", Scope.TEAM, "See a team, its members and its settings"),
     _p("team:view_profile", Scope.TEAM, "See a team's profile page (public ones: everybody)"),
     _p("team:manage_members", Scope.TEAM, "Add and remove members, change roles"),
+    _p(
+        "team:manage_admins",
+        Scope.TEAM,
+        "Grant and take away the admin role, and roles above one's own",
+        for_custom_roles=False,
+    ),
     _p("team:manage_settings", Scope.TEAM, "Manage team settings, profile and project privacy"),
     _p("service_account:manage", Scope.TEAM, "Create and delete the team's service accounts"),
     # Projects, runs, sweeps, workspace
@@ -155,6 +163,7 @@ ADMIN_GRANTS = (MEMBER_GRANTS - {g for g in MEMBER_GRANTS if g.endswith(OWN_SUFF
     "report:edit",
     "report:delete",
     "team:manage_members",
+    "team:manage_admins",
     "team:manage_settings",
     "service_account:manage",
     "registry:manage_admins",
@@ -182,7 +191,13 @@ PUBLIC_SERVICE_ACCOUNT_GRANTS = PUBLIC_GRANTS | {"run:log:own"}
 # System admins may look after any team's membership and settings (to repair a team that lost
 # its admins, for example) without becoming members; team data needs a team role.
 SYSTEM_ADMIN_TEAM_GRANTS = frozenset(
-    {"team:view", "team:view_profile", "team:manage_members", "team:manage_settings"}
+    {
+        "team:view",
+        "team:view_profile",
+        "team:manage_members",
+        "team:manage_admins",
+        "team:manage_settings",
+    }
 )
 
 BUILTIN_ROLES: dict[str, frozenset[str]] = {

@@ -149,3 +149,40 @@ def authorize(principal: Principal | None, permission: str, resource: Any = None
         code="permission_denied",
         permission=permission,
     )
+
+
+def authorize_role_change(
+    principal: Principal | None,
+    team: Any,
+    *,
+    current: frozenset[str] = frozenset(),
+    new: frozenset[str] = frozenset(),
+) -> None:
+    """Allow or raise for giving a member the role whose grants are ``new`` (adding, inviting,
+    changing) and taking away the one whose grants are ``current`` (changing, removing).
+
+    ``team:manage_members`` is needed always. Without ``team:manage_admins`` (team admins and
+    system admins hold it; custom roles cannot), neither role may be admin (Forbidden
+    ``admin_role_needs_admin``) nor grant anything the principal does not hold itself
+    (Forbidden ``role_above_your_own``): a custom role that manages members cannot raise anyone,
+    itself included, above its own role, nor lower or remove someone above it.
+    """
+    authorize(principal, "team:manage_members", team)
+    held = _team_grants(principal, _team_of(team))
+    if "team:manage_admins" in held:
+        return
+    if "team:manage_admins" in current | new:
+        raise Forbidden(
+            "Only a team admin can grant or take away the admin role.",
+            code="admin_role_needs_admin",
+            permission="team:manage_admins",
+        )
+    beyond = sorted((current | new) - held)
+    if beyond:
+        raise Forbidden(
+            "Only a team admin can give or take away a role with permissions your own role "
+            f"lacks ({', '.join(beyond)}).",
+            code="role_above_your_own",
+            permission="team:manage_admins",
+            permissions=beyond,
+        )

@@ -32,13 +32,19 @@ def _validate(name: str, base: str, permissions: list[str]) -> tuple[str, str, l
     team_only = [
         p
         for p in permissions
-        if is_known(p) and PERMISSIONS[p.removesuffix(":own")].scope is not Scope.TEAM
+        if is_known(p)
+        and (
+            PERMISSIONS[p.removesuffix(":own")].scope is not Scope.TEAM
+            or not PERMISSIONS[p.removesuffix(":own")].for_custom_roles
+        )
     ]
     if unknown or team_only:
         raise ValidationFailed(
             f"Not team permissions from the vocabulary: {', '.join(unknown + team_only)}.",
             code="unknown_permission",
-            allowed=sorted(n for n, p in PERMISSIONS.items() if p.scope is Scope.TEAM),
+            allowed=sorted(
+                n for n, p in PERMISSIONS.items() if p.scope is Scope.TEAM and p.for_custom_roles
+            ),
         )
     return name, base, sorted(set(permissions))
 
