@@ -11,6 +11,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CustomRole, Membership, Team, User
 from . import audit
+from .locking import lock_rows
 
 
 def role_grants(
@@ -133,12 +134,23 @@ def admin_count(team: Team) -> int:
 
 
 def _ensure_keeps_an_admin(membership: Membership) -> None:
-    if membership.role == "admin" and admin_count(membership.team) <= 1:
-        raise Conflict(
-            f"{membership.user.username} is the last admin of {membership.team.slug}. Make "
-            "another member admin first: a team must keep at least one admin.",
-            code="last_team_admin",
+    """Refuse to take the admin role from the team's last admin. The team's admin rows are
+    locked first, so two requests demoting or removing its two admins at once cannot both
+    pass: the second one counts after the first one's change."""
+    if membership.role != "admin":
+        return
+    admins = lock_rows(
+        select(Membership.id).where(
+            Membership.team_id == membership.team_id, Membership.role == "admin"
         )
+    )
+    if [pk for pk in admins if pk != membership.id]:
+        return
+    raise Conflict(
+        f"{membership.user.username} is the last admin of {membership.team.slug}. Make "
+        "another member admin first: a team must keep at least one admin.",
+        code="last_team_admin",
+    )
 
 
 def add_member(team: Team, *, user: User, role_name_: str, actor=None) -> Membership:

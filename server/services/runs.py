@@ -24,6 +24,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Project, Run, RunHistoryRow, Sweep
 from . import activity, audit
+from .locking import refresh_locked
 from .run_attribution import attribute_run
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -97,6 +98,30 @@ def _with_project(run: Run, project: Project) -> Run:
     """Attach the already loaded project without marking the run changed."""
     set_committed_value(run, "project", project)
     return run
+
+
+# What a change to a run reads before it writes: re-read under the row lock.
+LOCKED_FIELDS = [
+    "name",
+    "notes",
+    "group",
+    "job_type",
+    "tags",
+    "config",
+    "summary",
+    "state",
+    "stop_requested",
+    "exit_code",
+    "finished_at",
+    "last_step",
+    "history_count",
+]
+
+
+def lock_run(run: Run) -> None:
+    """Lock the run's row until the transaction ends and re-read what changes read, so
+    concurrent updates merge into each other's results instead of overwriting them."""
+    refresh_locked(run, LOCKED_FIELDS)
 
 
 def runs_query(project: Project, *, state=None, group=None, sweep: Sweep | None = None):
@@ -195,10 +220,11 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
 def update_run(run: Run, changes: dict[str, Any]) -> Run:
     """Rename, retag, merge config/summary keys, or finish (``state``).
 
-    ``config`` and ``summary`` are merged key by key into what is stored. Raises
-    ValidationFailed for bad input and Conflict (``run_not_running``) when finishing a run
-    that already ended in another state.
+    ``config`` and ``summary`` are merged key by key into what is stored, under a lock on the
+    run's row: concurrent updates each keep their keys. Raises ValidationFailed for bad input
+    and Conflict (``run_not_running``) when finishing a run that already ended in another state.
     """
+    lock_run(run)
     for key in ("name", "notes", "group", "job_type"):
         if changes.get(key) is not None:
             setattr(run, key, changes[key])
@@ -247,6 +273,7 @@ def request_stop(run: Run, *, force: bool = False) -> Run:
 
     Raises Conflict (``run_not_running``) for a run that already ended.
     """
+    lock_run(run)
     if run.state != "running":
         raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
     run.stop_requested = True
@@ -330,17 +357,15 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
         )
     check_json_size("history_batch", rows, MAX_HISTORY_BYTES)
     steps = _steps(rows)
-    # Lock the run row (PostgreSQL) so concurrent batches see each other's last step.
-    current = db.session.execute(
-        select(Run.state, Run.last_step).where(Run.id == run.id).with_for_update()
-    ).one()
-    if current.state != "running":
-        raise Conflict(f"The run already ended as {current.state}.", code="run_not_running")
-    if current.last_step is not None and steps[0] <= current.last_step:
+    # Concurrent batches see each other's last step and summary keys.
+    lock_run(run)
+    if run.state != "running":
+        raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
+    if run.last_step is not None and steps[0] <= run.last_step:
         raise Conflict(
-            f"Step {steps[0]} is not above the last stored step {current.last_step}.",
+            f"Step {steps[0]} is not above the last stored step {run.last_step}.",
             code="step_not_increasing",
-            last_step=current.last_step,
+            last_step=run.last_step,
         )
     latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
     summary = {**(run.summary or {}), **latest}
