@@ -19,10 +19,17 @@ ROUNDS = 3
 WRITERS = 24
 
 
-@pytest.fixture
-def server(app, tmp_path):
-    with gunicorn_server(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "served") as base:
+@pytest.fixture(scope="module")
+def served(_schema, tmp_path_factory):
+    """One server per backend for the module: it keeps nothing between requests."""
+    with gunicorn_server(_schema, tmp_path_factory.mktemp("served")) as base:
         yield base
+
+
+@pytest.fixture
+def server(served, app):
+    """The served URL, once this test's ``app`` (which empties the tables after it) exists."""
+    return served
 
 
 def all_at_once(calls: list) -> list[requests.Response]:
