@@ -2,6 +2,11 @@
 
 A run belongs to its creator (``created_by_id``), whatever project it is moved to; the
 principal that sent it (a service account, usually) is kept as ``logged_by_id``.
+
+Every door authorizes before calling in: ``run:log`` on the project to start a run, and on the
+run itself to change one (update, finish, history, files). The table grants another team's
+service account ``run:log:own`` on public projects, so asking about the run (not only its
+project) is what keeps it to the runs it sent. Changes lock the run's row (``lock_run``).
 """
 
 from __future__ import annotations

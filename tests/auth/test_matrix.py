@@ -54,6 +54,7 @@ TABLE = {
     "log runs: update, finish, history, files": [403, True, True, True, 403,  True, 404, 403, 401],
     "delete runs (and sweeps, sweep runs)":   [403,  True, 403,  True, 403,  403,  404, 403, 401],
     "stop runs":                              [403,  True, 403,  True, 403,  403,  404, 403, 401],
+    "move runs (own)":                        [403,  True, 403,  True, 403,  403,  404, 403, 401],
     "create/edit/delete project overview":    [403,  True, True, True, 403,  True, 404, 403, 401],
 }  # fmt: skip
 
@@ -82,6 +83,7 @@ PUBLIC_TABLE = {
     "log runs: update, finish, history, files": [403, 403, 403,  True,    403],
     "delete runs (and sweeps, sweep runs)":   [403,  403,  403,  403,     403],
     "stop runs":                              [403,  403,  403,  403,     403],
+    "move runs (own)":                        [403,  403,  403,  403,     403],
     "create/edit/delete project overview":    [403,  403,  403,  403,     403],
 }  # fmt: skip
 
@@ -182,6 +184,9 @@ def _attempt(client, world: World, row: str, principal: str, project) -> list:
         ]
     if row == "stop runs":
         return [client.post(f"{run}/stop", json={}, headers=h)]
+    if row == "move runs (own)":
+        other = "open" if project.name == "secret" else "secret"
+        return [client.post(f"{run}/move", json={"project": other}, headers=h)]
     if row == "create/edit/delete project overview":
         return [
             client.patch(base, json={"overview": "# Plan"}, headers=h),
