@@ -206,8 +206,14 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(ADMIN_GRANTS),
 }
 
-# Custom roles start from one of these.
+# Custom roles start from one of these ...
 CUSTOM_ROLE_BASES = ("view-only", "member")
+# ... and may add these (team permissions, except those that stay with team admins).
+CUSTOM_ROLE_PERMISSIONS: dict[str, Permission] = {
+    name: perm
+    for name, perm in PERMISSIONS.items()
+    if perm.scope is Scope.TEAM and perm.for_custom_roles
+}
 
 
 def is_known(name: str) -> bool:

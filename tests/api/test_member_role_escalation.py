@@ -133,3 +133,7 @@ def test_custom_roles_cannot_name_the_admin_permission(client, lab):
     )
     assert response.status_code == 422
     assert response.json["error"]["code"] == "unknown_permission"
+    assert "team:manage_admins" not in response.json["error"]["allowed"]
+    login(client, "sam", PASSWORD)
+    page = client.get("/admin/roles").get_data(as_text=True)
+    assert 'value="team:manage_members"' in page and 'value="team:manage_admins"' not in page
