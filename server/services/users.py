@@ -13,6 +13,7 @@ from ..models import User
 from ..models.base import utcnow
 from ..models.user import SEAT_TYPES
 from . import activity, audit
+from .locking import lock_rows
 from .passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from .seats import ensure_seat_available
 
@@ -148,17 +149,16 @@ def get_person(username: str) -> User:
 
 
 def _ensure_not_last_admin(user: User) -> None:
+    """Refuse to demote or deactivate the last active system admin. The active system admins'
+    rows are locked first, so two requests demoting two of them at once cannot both pass."""
     if not user.system_admin or user.state != "active":
         return
-    others = db.session.scalar(
-        select(func.count(User.id)).where(
-            User.system_admin.is_(True),
-            User.state == "active",
-            User.kind == "user",
-            User.id != user.id,
+    admins = lock_rows(
+        select(User.id).where(
+            User.system_admin.is_(True), User.state == "active", User.kind == "user"
         )
     )
-    if not others:
+    if not [pk for pk in admins if pk != user.id]:
         raise Conflict(
             f"{user.username} is the last active system admin. Make another user a system admin "
             "first.",
