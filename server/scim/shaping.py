@@ -1,0 +1,134 @@
+"""Outpost rows as SCIM resources, and SCIM resources as the specs services take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+from scim2_models import Context, Meta, ResponseParameters
+
+from ..models import CustomRole, Team, User
+from ..services.provisioning import UserSpec, user_name_of
+from .protocol import ScimError, etag_of
+from .resources import Group, GroupMember, Role, TeamRole, TeamRoles, UserEmail
+from .resources import User as ScimUser
+
+
+def location(endpoint: str, resource_id: int | str | None = None) -> str:
+    """The resource's URL under the prefix the client used (``/scim/v2`` or ``/scim``)."""
+    args = {} if resource_id is None else {"resource_id": str(resource_id)}
+    return url_for(f"{request.blueprint}.{endpoint}", _external=True, **args)
+
+
+def _meta(resource_type: str, created, endpoint: str, resource_id: int) -> Meta:
+    return Meta(
+        resource_type=resource_type,
+        created=created,
+        location=location(endpoint, resource_id),
+    )
+
+
+def user_resource(user: User, team_roles: list[tuple[int, str]]) -> ScimUser:
+    resource = ScimUser(
+        id=str(user.id),
+        external_id=user.external_id,
+        user_name=user_name_of(user),
+        display_name=user.display_name or None,
+        active=user.state == "active",
+        emails=[UserEmail(value=user.email, type="work", primary=True)] if user.email else None,
+        meta=_meta("User", user.created_at, "get_user", user.id),
+    )
+    if team_roles:
+        resource[TeamRoles] = TeamRoles(
+            team_roles=[
+                TeamRole(value=str(team_id), ref=location("get_group", team_id), role=role)
+                for team_id, role in team_roles
+            ]
+        )
+    return resource
+
+
+def group_resource(team: Team, member_ids: list[int]) -> Group:
+    members = [
+        GroupMember(value=str(user_id), ref=location("get_user", user_id), type="User")
+        for user_id in member_ids
+    ]
+    return Group(
+        id=str(team.id),
+        external_id=team.external_id,
+        display_name=team.display_name or team.slug,
+        members=members or None,
+        meta=_meta("Group", team.created_at, "get_group", team.id),
+    )
+
+
+def role_resource(role: CustomRole) -> Role:
+    return Role(
+        id=str(role.id),
+        name=role.name,
+        description=role.description or None,
+        inherited_from=role.base,
+        permissions=list(role.permissions) or None,
+        meta=_meta("Role", role.created_at, "get_role", role.id),
+    )
+
+
+def dump(resource, ctx: Context, params: ResponseParameters | None = None) -> dict[str, Any]:
+    """The resource as JSON with its ETag in ``meta.version`` (computed on the whole resource,
+    whatever ``attributes`` selects)."""
+    whole = resource.model_dump(scim_ctx=ctx)
+    version = etag_of(whole)
+    payload = resource.model_dump(scim_ctx=ctx, response_parameters=params) if params else whole
+    if "meta" in payload:
+        payload["meta"]["version"] = version
+    return payload
+
+
+def version_of(resource) -> str:
+    return etag_of(resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+
+
+def _primary_email(resource: ScimUser) -> str | None:
+    emails = [email for email in resource.emails or [] if email.value]
+    if not emails:
+        return None
+    chosen = next((e for e in emails if e.primary), None) or next(
+        (e for e in emails if str(e.type or "").lower() == "work"), emails[0]
+    )
+    return str(chosen.value)
+
+
+def _team_roles(extension: TeamRoles | None) -> dict[int, str]:
+    wanted: dict[int, str] = {}
+    for entry in (extension.team_roles if extension else None) or []:
+        try:
+            team_id = int(str(entry.value))
+        except ValueError:
+            message = f"teamRoles: no team with id {entry.value!r}."
+            raise ScimError(400, message, "invalidValue") from None
+        wanted[team_id] = entry.role or "member"
+    return wanted
+
+
+def user_spec(resource: ScimUser, *, with_team_roles: bool) -> UserSpec:
+    """The service spec for a SCIM User. Without ``with_team_roles`` memberships are left
+    alone (a PUT from a client that does not know Outpost's extension)."""
+    return UserSpec(
+        user_name=resource.user_name or "",
+        display_name=resource.display_name,
+        email=_primary_email(resource),
+        active=True if resource.active is None else bool(resource.active),
+        external_id=resource.external_id,
+        team_roles=_team_roles(resource[TeamRoles]) if with_team_roles else None,
+    )
+
+
+def member_ids(resource: Group) -> list[int]:
+    ids = []
+    for member in resource.members or []:
+        try:
+            ids.append(int(str(member.value)))
+        except ValueError:
+            message = f"members: no user with id {member.value!r}."
+            raise ScimError(400, message, "invalidValue") from None
+    return ids
