@@ -24,6 +24,7 @@ def _routes():
         ("/ResourceTypes/<resource_id>", "GET", discovery.resource_type),
         ("/Schemas", "GET", discovery.list_schemas),
         ("/Schemas/<resource_id>", "GET", discovery.schema),
+        ("/.search", "POST", discovery.search_everything),
     ]
     for noun, module in (("Users", users), ("Groups", groups), ("Roles", roles)):
         one = noun[:-1].lower()

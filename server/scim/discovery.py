@@ -100,3 +100,12 @@ def schema(resource_id: str):
         if URN(str(item.id)).lower() == resource_id.lower():
             return scim_response(item.model_dump(scim_ctx=_DUMP))
     raise ScimError(404, f"No schema {resource_id!r}.")
+
+
+@scim_view
+def search_everything():
+    raise ScimError(
+        501,
+        "Searching several resource types at once is not supported: use /Users/.search, "
+        "/Groups/.search or /Roles/.search.",
+    )

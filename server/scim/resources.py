@@ -8,7 +8,7 @@ extension); a Group is a team; a Role is an instance-wide custom role.
 
 from typing import Annotated, Any
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 from scim2_models import (
     URN,
     CaseExact,
@@ -51,21 +51,21 @@ def _team_permission_names() -> list[str]:
 
 
 class UserEmail(ComplexAttribute):
-    """The user's e-mail address; Outpost keeps one, reported as the primary work address."""
+    """The user's e-mail address. Outpost keeps one: the primary (or work, or first) address a
+    client sends; ``primary`` and other sub-attributes are accepted and not kept."""
 
     class Type(ExtensibleStringEnum):
         work = "work"
 
-    value: Annotated[EmailStr | None, Required.true] = None
+    value: Annotated[str | None, Required.true] = None  # Outpost checks addresses itself
     type: Type | None = None
-    primary: bool | None = None
 
 
 class TeamRole(ComplexAttribute):
     """One team the user belongs to and the role held there."""
 
-    value: Annotated[str | None, Required.true, CaseExact.true] = Field(
-        None, description="The id of the team's SCIM Group."
+    value: Annotated[str | None, CaseExact.true] = Field(
+        None, description="The id of the team's SCIM Group (required)."
     )
     ref: Annotated[Reference["Group"] | None, Mutability.read_write] = Field(
         None, serialization_alias="$ref", validation_alias="$ref"

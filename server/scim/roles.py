@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import request
 from scim2_models import Context, PatchOp, ResponseParameters
 
-from ..services import roles, scim_queries
+from ..services import provisioning, roles, scim_queries
 from .protocol import (
     ScimError,
     apply_patch,
@@ -60,11 +60,12 @@ def search_roles():
 @scim_view
 def create_role():
     resource = validate(Role, read_json(), Context.RESOURCE_CREATION_REQUEST)
-    role = roles.create_role(
+    role = provisioning.create_role(
         resource.name or "",
         resource.inherited_from or "",
         list(resource.permissions or []),
         resource.description or "",
+        external_id=resource.external_id,
     )
     return _respond(role, Context.RESOURCE_CREATION_RESPONSE, status=201)
 
@@ -84,11 +85,12 @@ def get_role(resource_id: str):
 def _update(role, resource: Role):
     if resource.name and resource.name != role.name:
         raise ScimError(400, "A role's name cannot change.", "mutability")
-    roles.update_role(
+    provisioning.update_role(
         role,
         base=resource.inherited_from or role.base,
         permissions=list(resource.permissions or []),
         description=resource.description or "",
+        external_id=resource.external_id,
     )
 
 

@@ -35,7 +35,7 @@ def user_resource(user: User, team_roles: list[tuple[int, str]]) -> ScimUser:
         user_name=user_name_of(user),
         display_name=user.display_name or None,
         active=user.state == "active",
-        emails=[UserEmail(value=user.email, type="work", primary=True)] if user.email else None,
+        emails=[UserEmail(value=user.email, type="work")] if user.email else None,
         meta=_meta("User", user.created_at, "get_user", user.id),
     )
     if team_roles:
@@ -65,6 +65,7 @@ def group_resource(team: Team, member_ids: list[int]) -> Group:
 def role_resource(role: CustomRole) -> Role:
     return Role(
         id=str(role.id),
+        external_id=role.external_id,
         name=role.name,
         description=role.description or None,
         inherited_from=role.base,
@@ -88,11 +89,15 @@ def version_of(resource) -> str:
     return etag_of(resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
 
 
-def _primary_email(resource: ScimUser) -> str | None:
+def _primary_email(resource: ScimUser, payload: dict | None = None) -> str | None:
+    """The one address Outpost keeps: the one marked primary in the request, else the work
+    address, else the first."""
     emails = [email for email in resource.emails or [] if email.value]
     if not emails:
         return None
-    chosen = next((e for e in emails if e.primary), None) or next(
+    sent = [e for e in (payload or {}).get("emails") or [] if isinstance(e, dict)]
+    primary = {str(e.get("value", "")).lower() for e in sent if e.get("primary") in (True, "true")}
+    chosen = next((e for e in emails if str(e.value).lower() in primary), None) or next(
         (e for e in emails if str(e.type or "").lower() == "work"), emails[0]
     )
     return str(chosen.value)
@@ -110,13 +115,15 @@ def _team_roles(extension: TeamRoles | None) -> dict[int, str]:
     return wanted
 
 
-def user_spec(resource: ScimUser, *, with_team_roles: bool) -> UserSpec:
+def user_spec(
+    resource: ScimUser, *, with_team_roles: bool, payload: dict | None = None
+) -> UserSpec:
     """The service spec for a SCIM User. Without ``with_team_roles`` memberships are left
     alone (a PUT from a client that does not know Outpost's extension)."""
     return UserSpec(
         user_name=resource.user_name or "",
         display_name=resource.display_name,
-        email=_primary_email(resource),
+        email=_primary_email(resource, payload),
         active=True if resource.active is None else bool(resource.active),
         external_id=resource.external_id,
         team_roles=_team_roles(resource[TeamRoles]) if with_team_roles else None,

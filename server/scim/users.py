@@ -72,8 +72,9 @@ def search_users():
 
 @scim_view
 def create_user():
-    resource = validate(ScimUser, read_json(), Context.RESOURCE_CREATION_REQUEST)
-    user = provisioning.create_user(user_spec(resource, with_team_roles=True))
+    payload = read_json()
+    resource = validate(ScimUser, payload, Context.RESOURCE_CREATION_REQUEST)
+    user = provisioning.create_user(user_spec(resource, with_team_roles=True, payload=payload))
     return _respond(user, Context.RESOURCE_CREATION_RESPONSE, status=201)
 
 
@@ -94,7 +95,7 @@ def replace_user(resource_id: str):
     resource = validate(ScimUser, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
     # A client that does not know Outpost's extension leaves memberships as they are.
     with_roles = any(key.lower() == SCHEMA_TEAM_ROLES.lower() for key in payload)
-    provisioning.update_user(user, user_spec(resource, with_team_roles=with_roles))
+    provisioning.update_user(user, user_spec(resource, with_team_roles=with_roles, payload=payload))
     return _respond(user, Context.RESOURCE_REPLACEMENT_RESPONSE)
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
-from ..models import Membership, Team, User
-from . import audit, memberships, teams, users
+from ..models import CustomRole, Membership, Team, User
+from . import audit, memberships, roles, teams, users
 from .seats import ensure_seat_available
 
 
@@ -317,3 +317,34 @@ def update_team(
 def delete_team(team: Team) -> Team:
     """Delete like a system admin does: restorable until the retention period ends."""
     return teams.delete_team(team, team.slug)
+
+
+# --- custom roles --------------------------------------------------------------------------
+
+
+def create_role(
+    name: str, base: str, permissions: list[str], description: str, *, external_id: str | None
+) -> CustomRole:
+    """Create a custom role (license: ``custom_roles``) with the provider's externalId."""
+    role = roles.create_role(name, base, permissions, description)
+    if external_id is not None:
+        role.external_id = external_id
+        db.session.commit()
+    return role
+
+
+def update_role(
+    role: CustomRole,
+    *,
+    base: str,
+    permissions: list[str],
+    description: str,
+    external_id: str | None,
+) -> CustomRole:
+    """Replace a custom role's base, permissions, description and externalId at once."""
+    role.external_id = external_id
+    try:
+        return roles.update_role(role, base=base, permissions=permissions, description=description)
+    except Exception:
+        db.session.rollback()
+        raise

@@ -1,4 +1,4 @@
-"""SCIM provisioning: SCIM tokens, userName/externalId on users, externalId on teams
+"""SCIM provisioning: SCIM tokens, userName/externalId on users, externalId on teams, roles
 
 Revision ID: 7c1e5a9d3b20
 Revises: 4f7a06a2bf79
@@ -51,9 +51,13 @@ def upgrade():
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.add_column(sa.Column("external_id", sa.String(length=254), nullable=True))
         batch_op.create_index(batch_op.f("ix_teams_external_id"), ["external_id"], unique=False)
+    with op.batch_alter_table("custom_roles", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("external_id", sa.String(length=254), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("custom_roles", schema=None) as batch_op:
+        batch_op.drop_column("external_id")
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_teams_external_id"))
         batch_op.drop_column("external_id")
