@@ -41,9 +41,10 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import CustomRole, Membership, Team, User
 
-# How a column compares: case-insensitive text (stored lowercased), exact text, boolean,
-# integer id or timestamp.
-CI, EXACT, BOOL, ID, TIME = "ci", "exact", "bool", "id", "time"
+# How a column compares: case-insensitive text (LOWER: already stored lowercased, so the
+# column's index serves; CI: lowercased on both sides), exact text, boolean, integer id or
+# timestamp.
+LOWER, CI, EXACT, BOOL, ID, TIME = "lower", "ci", "exact", "bool", "id", "time"
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _value(column: Column, op: CompareOperator, value: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise invalid_filter("A string attribute compares to a string.")
-    return value.lower() if column.kind == CI else value
+    return value.lower() if column.kind in (CI, LOWER) else value
 
 
 def _compare(column: Column, op: CompareOperator, raw: Any) -> ColumnElement:
@@ -134,7 +135,8 @@ class FilterTranslator:
         if isinstance(node, Present):
             column = self._column(node.attr_path, parent)
             present = column.expr.is_not(None)
-            return and_(present, column.expr != "") if column.kind in (CI, EXACT) else present
+            text_kinds = (CI, LOWER, EXACT)
+            return and_(present, column.expr != "") if column.kind in text_kinds else present
         if isinstance(node, Comparison):
             return _compare(self._column(node.attr_path, parent), node.op, node.value)
         if isinstance(node, ValuePath):
@@ -154,11 +156,11 @@ def _user_name_eq(value: str) -> ColumnElement:
 
 
 def user_columns(attr: str, sub: str | None) -> Column | None:
-    email = Column(User.email, CI)
+    email = Column(User.email, LOWER)
     table = {
         ("id", None): Column(User.id, ID),
         ("username", None): Column(
-            func.coalesce(User.scim_user_name, User.username), CI, eq=_user_name_eq
+            func.coalesce(User.scim_user_name, User.username), LOWER, eq=_user_name_eq
         ),
         ("displayname", None): Column(User.display_name, CI),
         ("externalid", None): Column(User.external_id, EXACT),
@@ -168,7 +170,7 @@ def user_columns(attr: str, sub: str | None) -> Column | None:
         ("meta", "created"): Column(User.created_at, TIME),
     }
     if (attr, sub) == ("emails", "type"):  # one address, always the work one
-        return Column(User.email, CI, eq=lambda v: User.email.is_not(None) & (v == "work"))
+        return Column(User.email, LOWER, eq=lambda v: User.email.is_not(None) & (v == "work"))
     if (attr, sub) == ("emails", "primary"):
         return Column(User.email, BOOL, eq=lambda v: User.email.is_not(None) == bool(v))
     return table.get((attr, sub))
@@ -313,8 +315,8 @@ def load_provisioned_team(team_id: str) -> Team | None:
 def role_columns(attr: str, sub: str | None) -> Column | None:
     table = {
         ("id", None): Column(CustomRole.id, ID),
-        ("name", None): Column(CustomRole.name, CI),
-        ("inheritedfrom", None): Column(CustomRole.base, CI),
+        ("name", None): Column(CustomRole.name, LOWER),
+        ("inheritedfrom", None): Column(CustomRole.base, LOWER),
         ("meta", "created"): Column(CustomRole.created_at, TIME),
     }
     return table.get((attr, sub))
