@@ -120,10 +120,22 @@ def validate(model, payload: dict[str, Any], ctx: Context):
         raise from_scim_exception(exc) from None
 
 
+def _without_nulls(item: Any) -> Any:
+    """Entra ID sends ``{"$ref": null, "value": "..."}``: a null sub-attribute is unassigned,
+    so it must not take part in matching the value to remove."""
+    if isinstance(item, dict):
+        return {key: value for key, value in item.items() if value is not None}
+    return item
+
+
 def apply_patch(patch_model, current):
     """A copy of ``current`` with the request's PATCH operations applied (scim2-models does
     the paths, value filters and Entra ID's quirks); raises a SCIM error for a bad patch."""
-    patch = validate(patch_model, read_json(), Context.RESOURCE_PATCH_REQUEST)
+    payload = read_json()
+    for operation in payload.get("Operations") or []:
+        if isinstance(operation, dict) and isinstance(operation.get("value"), list):
+            operation["value"] = [_without_nulls(item) for item in operation["value"]]
+    patch = validate(patch_model, payload, Context.RESOURCE_PATCH_REQUEST)
     patched = current.model_copy(deep=True)
     try:
         patch.patch(patched, scim_policy=IDP_POLICY)

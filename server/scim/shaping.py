@@ -115,6 +115,18 @@ def _team_roles(extension: TeamRoles | None) -> dict[int, str]:
     return wanted
 
 
+def _name_from(payload: dict | None) -> str | None:
+    """A display name from the RFC ``name`` attribute (Entra ID sends no displayName), which
+    Outpost does not keep as such."""
+    name = (payload or {}).get("name")
+    if not isinstance(name, dict):
+        return None
+    formatted = name.get("formatted")
+    parts = [name.get("givenName"), name.get("familyName")]
+    text = formatted if isinstance(formatted, str) and formatted.strip() else None
+    return text or " ".join(p for p in parts if isinstance(p, str) and p.strip()) or None
+
+
 def user_spec(
     resource: ScimUser, *, with_team_roles: bool, payload: dict | None = None
 ) -> UserSpec:
@@ -122,7 +134,7 @@ def user_spec(
     alone (a PUT from a client that does not know Outpost's extension)."""
     return UserSpec(
         user_name=resource.user_name or "",
-        display_name=resource.display_name,
+        display_name=resource.display_name or _name_from(payload),
         email=_primary_email(resource, payload),
         active=True if resource.active is None else bool(resource.active),
         external_id=resource.external_id,
