@@ -40,9 +40,7 @@ class User(db.Model):
     # the provider's view (the account stays, deactivated, with its runs and reports).
     scim_user_name: Mapped[str | None] = mapped_column(String(254), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(254), index=True)
-    scim_deprovisioned: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
+    scim_deprovisioned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # The same interface as server.auth.principal.Principal, so services accept either.
     @property

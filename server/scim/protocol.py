@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -107,7 +108,30 @@ def read_json() -> dict[str, Any]:
         raise BadRequest("The request body is not valid JSON.", code="malformed_json") from None
     if not isinstance(payload, dict):
         raise BadRequest("Send a JSON object.", code="invalid_syntax")
+    if _unstorable(payload):
+        raise ScimError(
+            400,
+            "Text may not contain NUL characters, nor numbers be NaN or infinite.",
+            "invalidValue",
+        )
     return payload
+
+
+def _unstorable(payload: Any) -> bool:
+    """A NUL in a string (PostgreSQL refuses it) or a NaN/infinite number, anywhere."""
+    stack = [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, float) and not math.isfinite(value):
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def validate(model, payload: dict[str, Any], ctx: Context):

@@ -9,11 +9,14 @@ licensed roles, delayed team deletion. Deactivation, by ``active: false`` or by 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
@@ -83,6 +86,12 @@ def _derive_username(name: str) -> str:
     return f"{base[:50]}-{secrets.token_hex(4)}"
 
 
+def _external_id(value: str | None) -> str | None:
+    if value is not None and len(value) > 254:
+        raise ValidationFailed("externalId is at most 254 characters.", code="invalid_value")
+    return value
+
+
 def _display_name(value: str | None) -> str:
     value = (value or "").strip()
     if len(value) > 128:
@@ -99,6 +108,7 @@ def create_user(spec: UserSpec) -> User:
     name = _scim_user_name(spec.user_name)
     email = users.normalise_email(spec.email) if spec.email else None
     display_name = _display_name(spec.display_name)
+    external_id = _external_id(spec.external_id)
     _ensure_user_name_free(name)
     _ensure_email_free(email)
     if spec.active:
@@ -110,12 +120,16 @@ def create_user(spec: UserSpec) -> User:
         password_hash=None,
         state="active" if spec.active else "deactivated",
         scim_user_name=name,
-        external_id=spec.external_id,
+        external_id=external_id,
     )
-    db.session.add(user)
-    db.session.flush()
-    audit.record("user:create", target=user, details={"provisioned": True, "user_name": name})
-    db.session.commit()
+    try:
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user:create", target=user, details={"provisioned": True, "user_name": name})
+        db.session.commit()
+    except IntegrityError:  # the same person provisioned by a concurrent request
+        db.session.rollback()
+        raise Conflict("A user with this userName or e-mail exists.", code="user_exists") from None
     set_team_roles(user, spec.team_roles)
     return user
 
@@ -142,7 +156,7 @@ def update_user(user: User, spec: UserSpec) -> User:
     if display_name != user.display_name:
         user.display_name = display_name
         changed.append("displayName")
-    if spec.external_id != user.external_id:
+    if _external_id(spec.external_id) != user.external_id:
         user.external_id = spec.external_id
         changed.append("externalId")
     try:
@@ -247,9 +261,15 @@ def set_team_roles(user: User, wanted: dict[int, str] | None) -> None:
 
 
 def team_slug(display_name: str) -> str:
-    """The team name for a group's displayName: lowercase letters, digits and '-'."""
-    slug = re.sub(r"[^a-z0-9]+", "-", (display_name or "").strip().lower()).strip("-")[:64]
-    return slug.strip("-")
+    """The team name for a group's displayName: lowercase ASCII letters, digits and '-'
+    (``Équipe ML`` becomes ``equipe-ml``); a name with too few of them gets ``group-<hash>``."""
+    text = unicodedata.normalize("NFKD", (display_name or "").strip().lower())
+    text = text.encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:64].strip("-")
+    if len(slug) < 2:
+        digest = hashlib.sha256((display_name or "").encode()).hexdigest()[:8]
+        slug = f"group-{digest}"
+    return slug
 
 
 def _group_users(user_ids) -> dict[int, User]:
@@ -275,6 +295,9 @@ def create_team(
     Raises ValidationFailed (bad name, unknown member), Conflict (``team_exists``, team
     limit) and storage errors, with nothing left behind."""
     display_name = _display_name(display_name)
+    if not display_name:
+        raise ValidationFailed("A group needs a displayName.", code="invalid_value")
+    external_id = _external_id(external_id)
     members = _group_users(member_ids)
     team = teams.create_provisioned_team(
         team_slug(display_name),
@@ -293,6 +316,7 @@ def update_team(
     """Rename (the display name; the team's name stays), set the externalId, and make the
     members exactly ``member_ids`` (None: leave them); newcomers join as members."""
     display_name = _display_name(display_name) or team.slug
+    external_id = _external_id(external_id)
     wanted = _group_users(member_ids) if member_ids is not None else None
     current = {m.user_id: m for m in db.session.scalars(memberships.members_query(team))}
     current = {uid: m for uid, m in current.items() if not m.user.is_service_account}
@@ -326,6 +350,7 @@ def create_role(
     name: str, base: str, permissions: list[str], description: str, *, external_id: str | None
 ) -> CustomRole:
     """Create a custom role (license: ``custom_roles``) with the provider's externalId."""
+    external_id = _external_id(external_id)
     role = roles.create_role(name, base, permissions, description)
     if external_id is not None:
         role.external_id = external_id
@@ -342,7 +367,7 @@ def update_role(
     external_id: str | None,
 ) -> CustomRole:
     """Replace a custom role's base, permissions, description and externalId at once."""
-    role.external_id = external_id
+    role.external_id = _external_id(external_id)
     try:
         return roles.update_role(role, base=base, permissions=permissions, description=description)
     except Exception:

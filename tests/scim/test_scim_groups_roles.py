@@ -173,3 +173,14 @@ def test_roles_and_the_team_role_extension(client, headers, issue_license):
     assert client.delete(role_path, headers=headers).status_code == 204
     db.session.refresh(member)
     assert member.role == "view-only"  # back to the base role
+
+
+@pytest.mark.parametrize(
+    "name, slug",
+    [("Équipe ML", "equipe-ml"), ("日本", None), ("A", None), ("  Data  Science ", "data-science")],
+)
+def test_group_names_become_valid_team_names(client, headers, name, slug):
+    group = _group(client, headers, name)
+    team = db.session.get(Team, int(group["id"]))
+    assert team.slug == slug if slug else team.slug.startswith("group-")
+    assert group["displayName"] == name.strip()

@@ -299,3 +299,20 @@ def test_unknown_paths_and_methods_are_scim_errors(scim, client):
     assert response.status_code == 405 and response.json["status"] == "405"
     response = client.post("/scim/v2/Users", data="{", headers=scim.headers)
     assert response.status_code == 400 and response.json["scimType"] == "invalidSyntax"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        user_body("nul\u0000name@example.com"),
+        user_body("long@example.com", externalId="x" * 255),
+        user_body("x" * 255),
+        user_body("spaced name"),
+        user_body("bad-email@example.com", "not an address"),
+    ],
+)
+def test_bad_values_are_400_and_nothing_is_created(scim, body):
+    response = scim.post("/Users", body)
+    assert response.status_code == 400, response.json
+    assert response.json["scimType"] in ("invalidValue", "invalidSyntax")
+    assert db.session.query(User).count() == 0

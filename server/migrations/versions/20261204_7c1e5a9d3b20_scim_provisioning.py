@@ -40,14 +40,10 @@ def upgrade():
         batch_op.add_column(sa.Column("scim_user_name", sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column("external_id", sa.String(length=254), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "scim_deprovisioned", sa.Boolean(), server_default=sa.false(), nullable=False
-            )
+            sa.Column("scim_deprovisioned", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
         batch_op.create_index(batch_op.f("ix_users_external_id"), ["external_id"], unique=False)
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_users_scim_user_name"), ["scim_user_name"]
-        )
+        batch_op.create_unique_constraint(batch_op.f("uq_users_scim_user_name"), ["scim_user_name"])
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.add_column(sa.Column("external_id", sa.String(length=254), nullable=True))
         batch_op.create_index(batch_op.f("ix_teams_external_id"), ["external_id"], unique=False)
