@@ -316,3 +316,27 @@ def test_bad_values_are_400_and_nothing_is_created(scim, body):
     assert response.status_code == 400, response.json
     assert response.json["scimType"] in ("invalidValue", "invalidSyntax")
     assert db.session.query(User).count() == 0
+
+
+def test_search_by_post(scim):
+    _create(scim, "s1@example.com")
+    _create(scim, "s2@example.com")
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName sw "s"',
+        "startIndex": 1,
+        "count": 1,
+        "attributes": ["userName"],
+    }
+    response = scim.post("/Users/.search", body)
+    assert response.status_code == 200, response.json
+    assert response.json["totalResults"] == 2
+    assert response.json["Resources"] == [
+        {
+            "schemas": response.json["Resources"][0]["schemas"],
+            "id": response.json["Resources"][0]["id"],
+            "userName": "s1@example.com",
+        }
+    ]
+    everything = scim.post("/.search", body)
+    assert everything.status_code == 501
