@@ -212,8 +212,8 @@ class Page:
 
 
 def _page(stmt, order_by, count_stmt, start_index: int, count: int) -> Page:
-    """One query: the rows of the page with the total as a window count. A page past the
-    end (or ``count=0``) costs a second, counting query."""
+    """One query: the rows of the page with the total as a window count. Only a page past
+    the end (or ``count=0``) costs a second, counting query."""
     offset = max(start_index, 1) - 1
     if count > 0:
         rows = db.session.execute(
@@ -224,6 +224,8 @@ def _page(stmt, order_by, count_stmt, start_index: int, count: int) -> Page:
         ).all()
         if rows:
             return Page(items=[tuple(row)[:-1] for row in rows], total=rows[0][-1])
+        if offset == 0:  # nothing matches (the usual answer to "does this user exist?")
+            return Page(items=[], total=0)
     total = db.session.scalar(select(func.count()).select_from(count_stmt.subquery())) or 0
     return Page(items=[], total=total)
 
