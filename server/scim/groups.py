@@ -37,8 +37,9 @@ def _resource(team) -> Group:
 
 
 def _respond(team, ctx: Context, status: int = 200, params=None):
-    payload = dump(_resource(team), ctx, params)
-    headers = {"ETag": payload["meta"]["version"]} if "meta" in payload else {}
+    resource = _resource(team)
+    payload = dump(resource, ctx, params)
+    headers = {"ETag": version_of(resource)}
     if status == 201:
         headers["Location"] = location("get_group", team.id)
     return scim_response(payload, status, **headers)

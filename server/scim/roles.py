@@ -32,8 +32,9 @@ def _load(resource_id: str):
 
 
 def _respond(role, ctx: Context, status: int = 200, params=None):
-    payload = dump(role_resource(role), ctx, params)
-    headers = {"ETag": payload["meta"]["version"]} if "meta" in payload else {}
+    resource = role_resource(role)
+    payload = dump(resource, ctx, params)
+    headers = {"ETag": version_of(resource)}
     if status == 201:
         headers["Location"] = location("get_role", role.id)
     return scim_response(payload, status, **headers)

@@ -77,11 +77,9 @@ def role_resource(role: CustomRole) -> Role:
 def dump(resource, ctx: Context, params: ResponseParameters | None = None) -> dict[str, Any]:
     """The resource as JSON with its ETag in ``meta.version`` (computed on the whole resource,
     whatever ``attributes`` selects)."""
-    whole = resource.model_dump(scim_ctx=ctx)
-    version = etag_of(whole)
-    payload = resource.model_dump(scim_ctx=ctx, response_parameters=params) if params else whole
+    payload = resource.model_dump(scim_ctx=ctx, response_parameters=params)
     if "meta" in payload:
-        payload["meta"]["version"] = version
+        payload["meta"]["version"] = version_of(resource)
     return payload
 
 

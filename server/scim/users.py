@@ -40,7 +40,7 @@ def _respond(user, ctx: Context, status: int = 200, params=None):
     user, team_roles = _load(str(user.id))  # re-read: memberships may have changed
     resource = user_resource(user, team_roles)
     payload = dump(resource, ctx, params)
-    headers = {"ETag": payload["meta"]["version"]} if "meta" in payload else {}
+    headers = {"ETag": version_of(resource)}
     if status == 201:
         headers["Location"] = location("get_user", user.id)
     return scim_response(payload, status, **headers)
