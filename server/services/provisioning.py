@@ -111,6 +111,7 @@ def create_user(spec: UserSpec) -> User:
     external_id = _external_id(spec.external_id)
     _ensure_user_name_free(name)
     _ensure_email_free(email)
+    _check_team_roles(None, spec.team_roles)
     if spec.active:
         ensure_seat_available("full")
     user = User(
@@ -143,6 +144,7 @@ def update_user(user: User, spec: UserSpec) -> User:
     """
     name = _scim_user_name(spec.user_name)
     email = users.normalise_email(spec.email) if spec.email else None
+    _check_team_roles(user, spec.team_roles)  # before anything is written
     changed = []
     if name != user_name_of(user):
         _ensure_user_name_free(name, user.id)
@@ -229,24 +231,32 @@ def _ensure_admin_stays(membership: Membership) -> None:
         )
 
 
-def set_team_roles(user: User, wanted: dict[int, str] | None) -> None:
-    """Make ``user`` a member of exactly the teams in ``wanted`` (team id -> role name).
-
-    Everything is checked before anything changes: unknown teams (ValidationFailed
-    ``unknown_team``), roles (``unknown_role``, license), and the last admin of a team.
-    """
+def _check_team_roles(user: User | None, wanted: dict[int, str] | None) -> dict[int, Team]:
+    """Everything :func:`set_team_roles` will need, checked before anything is written:
+    unknown teams (ValidationFailed ``unknown_team``), roles (``unknown_role``, license), and
+    the last admin of a team (Conflict ``last_team_admin``). Returns the teams by id."""
     if wanted is None:
-        return
+        return {}
     found = _active_teams(wanted)
     missing = sorted(set(wanted) - set(found))
     if missing:
         raise ValidationFailed(f"No team with id {missing[0]}.", code="unknown_team")
-    current = _memberships_of(user)
     for role in set(wanted.values()):
         memberships.resolve_role(role)
-    for team_id, membership in current.items():  # leaving or changing role
-        if wanted.get(team_id) != memberships.role_name(membership):
-            _ensure_admin_stays(membership)
+    if user is not None:
+        for team_id, membership in _memberships_of(user).items():  # leaving or changing role
+            if wanted.get(team_id) != memberships.role_name(membership):
+                _ensure_admin_stays(membership)
+    return found
+
+
+def set_team_roles(user: User, wanted: dict[int, str] | None) -> None:
+    """Make ``user`` a member of exactly the teams in ``wanted`` (team id -> role name), after
+    the checks of :func:`_check_team_roles`. None leaves memberships alone."""
+    if wanted is None:
+        return
+    found = _check_team_roles(user, wanted)
+    current = _memberships_of(user)
     for team_id, membership in current.items():
         if team_id not in wanted:
             memberships.remove_member(membership)

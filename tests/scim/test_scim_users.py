@@ -340,3 +340,19 @@ def test_search_by_post(scim):
     ]
     everything = scim.post("/.search", body)
     assert everything.status_code == 501
+
+
+def test_a_refused_patch_changes_nothing(scim):
+    created = _create(scim, "whole@example.com", displayName="Before")
+    ops = patch(
+        {"op": "replace", "path": "displayName", "value": "After"},
+        {"op": "add", "path": f"{TEAM_ROLES}:teamRoles", "value": [{"value": "424242"}]},
+    )
+    assert scim.patch(f"/Users/{created['id']}", ops).status_code == 400
+    assert scim.get(f"/Users/{created['id']}").json["displayName"] == "Before"
+    body = user_body("new@example.com")
+    body["schemas"].append(TEAM_ROLES)
+    body[TEAM_ROLES] = {"teamRoles": [{"value": "424242", "role": "member"}]}
+    refused = scim.post("/Users", body)
+    assert refused.status_code == 400 and "unknown_team" in refused.json["detail"]
+    assert scim.get('/Users?filter=userName eq "new@example.com"').json["totalResults"] == 0
