@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..auth import requires
@@ -25,7 +25,7 @@ def _render(form: ApiKeyForm, new_token: str | None = None, status: int = 200):
         form=form,
         confirm=ConfirmForm(formdata=None),
         new_token=new_token,
-        base_url=request.host_url.rstrip("/") + "/scim/v2",
+        base_url=current_app.config["OUTPOST"].url.rstrip("/") + "/scim/v2",
     ), status
 
 
