@@ -86,10 +86,11 @@ def create_app(
     health.init_app(app)
     security_headers.init_app(app)
 
-    from . import api, console, storage_routes
+    from . import api, console, scim, storage_routes
 
     api.init_app(app)
     console.init_app(app)
+    scim.init_app(app)
     storage_routes.init_app(app)
     _trust_proxies(app, settings.trusted_proxies)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -93,7 +93,22 @@ def wants_json() -> bool:
     )
 
 
+# Doors with an error format of their own (SCIM) register ``(path prefix, renderer)`` here; the
+# renderer turns an OutpostError into that door's response. Lower layers never import doors.
+ERROR_RENDERERS_KEY = "outpost_error_renderers"
+
+
+def _door_renderer():
+    for prefix, renderer in current_app.extensions.get(ERROR_RENDERERS_KEY, ()):
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return renderer
+    return None
+
+
 def _render(error: OutpostError):
+    renderer = _door_renderer()
+    if renderer is not None:
+        return renderer(error)
     if not wants_json():
         if error.status == 401 and request.method == "GET":
             return redirect(url_for("console.login", next=request.full_path.rstrip("?")))

@@ -95,7 +95,13 @@ def build_document() -> dict[str, Any]:
             )
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Outpost API", "version": "1"},
+        "info": {
+            "title": "Outpost API",
+            "version": "1",
+            "description": "The REST API under /api/v1. SCIM 2.0 provisioning (/scim/v2) is not "
+            "described here: it describes itself with /scim/v2/ServiceProviderConfig, "
+            "/scim/v2/ResourceTypes and /scim/v2/Schemas.",
+        },
         "servers": [{"url": "/"}],
         "paths": dict(sorted(paths.items())),
         "components": {

@@ -73,6 +73,7 @@ _VOCABULARY = [
     _p("system:audit", Scope.INSTANCE, "Read and export the audit log"),
     _p("system:roles", Scope.INSTANCE, "Define custom roles"),
     _p("system:teams", Scope.INSTANCE, "List and administer every team in the admin console"),
+    _p("system:scim", Scope.INSTANCE, "Provision users, teams and roles through SCIM"),
     _p("team:create", Scope.INSTANCE, "Create teams", opened_by_setting="allow_user_team_creation"),
     _p("team:delete", Scope.INSTANCE, "Delete and restore teams"),
     # Team administration

@@ -2,8 +2,9 @@
 
 Both loaders yield a :class:`Principal`, a read-only snapshot of the user row loaded with one
 Core query (no ORM session work on the hot path). Services that change a user load the model
-by ``principal.id``. Sessions authenticate console pages only and API keys authenticate
-``/api/`` only, so a browser session cannot be ridden into the API without CSRF protection.
+by ``principal.id``. Sessions authenticate console pages only; API keys authenticate ``/api/``
+and ``/scim/`` only, and SCIM tokens ``/scim/`` only, so a browser session cannot be ridden
+into the API without CSRF protection.
 """
 
 from __future__ import annotations
@@ -64,8 +65,12 @@ class Principal:
         return cls(**{name: row[name] for name in PRINCIPAL_COLUMNS}, auth_method=auth_method)
 
 
+def _is_scim_request() -> bool:
+    return request.path == "/scim" or request.path.startswith("/scim/")
+
+
 def _is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or _is_scim_request()
 
 
 def init_app(app: Flask) -> None:
@@ -83,6 +88,16 @@ def init_app(app: Flask) -> None:
 
         return principal_for(session_id, session_token())
 
+    def _scim_token_principal(header: str):
+        """(principal, error) for ``Bearer scim_...``; (None, None) for any other credential."""
+        from ..services import scim_tokens
+
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not scim_tokens.is_scim_token(value):
+            return None, None
+        principal = scim_tokens.authenticate_token(value)
+        return principal, None if principal else "Invalid or revoked SCIM token."
+
     @login_manager.request_loader
     def load_api_key_user(req):
         if not _is_api_request():
@@ -92,6 +107,11 @@ def init_app(app: Flask) -> None:
             return None
         from ..services.api_keys import authenticate_header
 
+        if _is_scim_request():  # SCIM tokens are accepted on the SCIM endpoints only
+            principal, error = _scim_token_principal(header)
+            if principal is not None or error is not None:
+                g.auth_error = error
+                return principal
         principal, error = authenticate_header(header)
         if error:
             g.auth_error = error

@@ -32,11 +32,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import api_keys, maintenance, serve, storage, users
+    from . import api_keys, maintenance, scim_tokens, serve, storage, users
 
     main.add_command(serve.serve)
     main.add_command(users.users)
     main.add_command(api_keys.api_keys)
+    main.add_command(scim_tokens.scim_tokens)
     main.add_command(storage.storage)
     main.add_command(maintenance.maintenance)
 

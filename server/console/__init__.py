@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         admin_audit,
         admin_license,
         admin_roles,
+        admin_scim,
         admin_settings,
         admin_teams,
         admin_users,

@@ -13,6 +13,7 @@ from .registry import ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel
 from .report import Report, ReportComment, ReportFollow
 from .role import CustomRole
 from .run import Run, RunFile, RunHistoryRow
+from .scim_token import ScimToken
 from .setting import InstanceSetting
 from .sweep import Sweep
 from .team import Team
@@ -44,6 +45,7 @@ __all__ = [
     "Run",
     "RunFile",
     "RunHistoryRow",
+    "ScimToken",
     "Sweep",
     "Team",
     "TeamInvitation",

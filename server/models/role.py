@@ -20,3 +20,5 @@ class CustomRole(db.Model):
     base: Mapped[str] = mapped_column(String(16))  # "view-only" or "member"
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The identity provider's externalId for a role provisioned through SCIM.
+    external_id: Mapped[str | None] = mapped_column(String(254))

@@ -36,6 +36,9 @@ class Team(db.Model):
     # Encrypted connector credentials; never returned by any API.
     storage_credentials: Mapped[str | None] = mapped_column(Text)
 
+    # The identity provider's externalId for a team provisioned as a SCIM group.
+    external_id: Mapped[str | None] = mapped_column(String(254), index=True)
+
     # Profile
     intro: Mapped[str] = mapped_column(Text, default="")
     profile_visibility: Mapped[str] = mapped_column(String(16), default="members")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -35,6 +35,12 @@ class User(db.Model):
     service_team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="CASCADE", use_alter=True), index=True
     )
+    # SCIM provisioning: the identity provider's userName (lowercased; the Outpost username is
+    # derived from it once), its externalId, and whether a SCIM DELETE took the account out of
+    # the provider's view (the account stays, deactivated, with its runs and reports).
+    scim_user_name: Mapped[str | None] = mapped_column(String(254), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(254), index=True)
+    scim_deprovisioned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # The same interface as server.auth.principal.Principal, so services accept either.
     @property

@@ -78,26 +78,48 @@ def create_team(
     is committed, so a failure leaves nothing behind.
     """
     slug = validate_slug(name)
-    if _slug_taken(slug):
-        raise Conflict(f"A team named {slug!r} already exists.", code="team_exists")
-    _ensure_team_limit()
     first_admin = admin or db.session.get(User, actor.id)
     if first_admin is None or first_admin.is_service_account or not first_admin.is_active:
         raise ValidationFailed("The first admin must be an active user.", code="invalid_admin")
+    return _insert_team(slug, display_name, actor.id, first_admin, storage, None)
+
+
+def create_provisioned_team(
+    name: str, display_name: str, *, created_by_id: int | None, external_id: str | None
+) -> Team:
+    """Create a team for an identity provider (a SCIM group) on internal storage, without
+    members: the provider adds them, and their roles, next. Raises what :func:`create_team`
+    raises for the name, the team limit and storage."""
+    return _insert_team(validate_slug(name), display_name, created_by_id, None, None, external_id)
+
+
+def _insert_team(
+    slug: str,
+    display_name: str,
+    created_by_id: int | None,
+    first_admin: User | None,
+    storage: Any,
+    external_id: str | None,
+) -> Team:
+    if _slug_taken(slug):
+        raise Conflict(f"A team named {slug!r} already exists.", code="team_exists")
+    _ensure_team_limit()
     placement = team_storage.provision_for_new_team(slug, storage)
     team = Team(
         slug=slug,
         display_name=(display_name or slug)[:128],
-        created_by_id=actor.id,
+        created_by_id=created_by_id,
         storage_kind=placement.kind,
         bucket=placement.bucket,
         storage_config=placement.config,
         storage_credentials=placement.credentials,
+        external_id=external_id,
     )
     try:
         db.session.add(team)
         db.session.flush()
-        db.session.add(Membership(team_id=team.id, user_id=first_admin.id, role="admin"))
+        if first_admin is not None:
+            db.session.add(Membership(team_id=team.id, user_id=first_admin.id, role="admin"))
         audit.record(
             "team:create",
             target=team,

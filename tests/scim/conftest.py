@@ -1,0 +1,148 @@
+"""A live Outpost for the SCIM tests: ``python -m server.cli serve`` on 127.0.0.1, one per
+backend and session, with an enterprise license and a SCIM token made by the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from license import License
+from license.issue import sign_license
+from tests.fixtures.licenses import ALL_FEATURES
+from tests.fixtures.ports import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "scim-live-secret-key-that-is-long-enough-0123"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    token: str
+    admin_key: str
+    env: dict
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            input=stdin,
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+
+    def session(self, token: str | None = None) -> requests.Session:
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {token or self.token}"
+        http.headers["Content-Type"] = "application/scim+json"
+        return http
+
+
+def _license(vendor_key) -> str:
+    now = datetime.now(UTC)
+    claims = License(
+        license_id=f"lic_{uuid.uuid4().hex[:12]}",
+        customer_name="SCIM tests",
+        customer_email="it@acme.test",
+        issued_at=now,
+        not_before=now,
+        expires_at=now + timedelta(days=30),
+        seats=100_000,
+        max_teams=None,
+        features=ALL_FEATURES,
+    )
+    return sign_license(claims, vendor_key[0], kid="outpost-test-vendor")
+
+
+def _database(database_url: str, request, tmp: Path) -> str:
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp / 'outpost.db'}"
+    from tests.fixtures.postgres import create_database
+
+    return create_database(request.getfixturevalue("postgres_server"), "outpost_scim_live")
+
+
+def _migrate(url: str, tmp: Path) -> None:
+    from flask_migrate import upgrade
+
+    from server import create_app
+    from server.extensions import db
+
+    app = create_app({"database_url": url, "secret_key": SECRET, "data_dir": str(tmp)})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _wait(proc: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/readyz", timeout=5).ok:
+                return
+        except requests.RequestException:
+            pass
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url, vendor_key, tmp_path_factory, request):
+    tmp = tmp_path_factory.mktemp("scim-live")
+    url = _database(database_url, request, tmp)
+    _migrate(url, tmp)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
+    env.update(
+        OUTPOST_DATA_DIR=str(tmp / "data"),
+        OUTPOST_DATABASE_URL=url,
+        OUTPOST_SECRET_KEY=SECRET,
+        OUTPOST_URL=f"http://127.0.0.1:{port}",
+        OUTPOST_LICENSE=_license(vendor_key),
+        OUTPOST_LICENSE_EXTRA_PUBLIC_KEYS=vendor_key[1],
+        OUTPOST_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(REPO),
+    )
+    log = open(tmp / "server.log", "w")  # a file, not a pipe: a full pipe would stall it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait(proc, base, tmp / "server.log")
+        server = LiveServer(url=base, token="", admin_key="", env=env)
+        server.cli(
+            *("users", "create", "root", "--email", "root@example.test"),
+            *("--system-admin", "--password-stdin"),
+            stdin="a long enough password\n",
+        )
+        server.admin_key = server.cli("api-keys", "create", "root", "--name", "scim").stdout
+        server.admin_key = server.admin_key.strip().splitlines()[-1]
+        server.token = server.cli("scim-tokens", "create", "idp").stdout.strip().splitlines()[-1]
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        log.close()
