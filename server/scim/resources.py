@@ -23,7 +23,7 @@ from scim2_models import (
     Uniqueness,
 )
 
-from ..auth.permissions import CUSTOM_ROLE_BASES, PERMISSIONS, Scope
+from ..auth.permissions import CUSTOM_ROLE_BASES, CUSTOM_ROLE_PERMISSIONS
 
 SCHEMA_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 SCHEMA_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -41,12 +41,12 @@ IDP_POLICY = ScimPolicy(
 
 
 def _team_permission_names() -> list[str]:
+    """The permissions a custom role may add (those that stay with team admins are left out)."""
     names = []
-    for name, spec in PERMISSIONS.items():
-        if spec.scope is Scope.TEAM:
-            names.append(name)
-            if spec.ownable:
-                names.append(f"{name}:own")
+    for name, spec in CUSTOM_ROLE_PERMISSIONS.items():
+        names.append(name)
+        if spec.ownable:
+            names.append(f"{name}:own")
     return names
 
 
