@@ -17,7 +17,6 @@ from tests.deploy.chart import (
     VALUE_SETS,
     container,
     env_of,
-    load_chart,
     pod_specs,
     render,
 )
@@ -45,18 +44,6 @@ REQUIRED_LABELS = {
     "helm.sh/chart",
 }
 SETS = sorted(VALUE_SETS)
-
-
-@pytest.fixture(scope="module")
-def chart():
-    helm.disable_logging()
-    with load_chart() as loaded:
-        yield loaded
-
-
-@pytest.fixture(scope="module")
-def rendered(chart):
-    return {name: render(values, chart=chart) for name, values in VALUE_SETS.items()}
 
 
 @pytest.mark.parametrize("value_set", SETS)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 
-import helm_python as helm
-import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
@@ -17,25 +15,12 @@ from tests.deploy.chart import (
     VALUE_SETS,
     container,
     env_of,
-    load_chart,
     render,
 )
 
 HOOK = "helm.sh/hook"
 DELETE_POLICY = "helm.sh/hook-delete-policy"
 WEIGHT = "helm.sh/hook-weight"
-
-
-@pytest.fixture(scope="module")
-def chart():
-    helm.disable_logging()
-    with load_chart() as loaded:
-        yield loaded
-
-
-@pytest.fixture(scope="module")
-def rendered(chart):
-    return {name: render(values, chart=chart) for name, values in VALUE_SETS.items()}
 
 
 def secret_data(obj: dict) -> dict[str, str]:

@@ -268,9 +268,25 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end }}
 {{- end -}}
 
-{{/* Pod-level settings shared by every Outpost pod. */}}
+{{/* The ServiceAccount of the pre-install/pre-upgrade hooks. Helm creates the release's
+     ordinary objects only after those hooks, so when the chart makes the account, the hooks get
+     their own one, itself a hook with a lower weight. An existing account (create: false) is
+     there already. */}}
+{{- define "outpost.hookServiceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- printf "%s-hooks" (include "outpost.serviceAccountName" .) | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- include "outpost.serviceAccountName" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod-level settings shared by every Outpost pod. Call with the root context, or with
+     (dict "ctx" $ "hook" true) for a pre-install/pre-upgrade hook. */}}
 {{- define "outpost.podCommon" -}}
-serviceAccountName: {{ include "outpost.serviceAccountName" . }}
+{{- $hook := false -}}
+{{- if hasKey . "ctx" }}{{ $hook = .hook }}{{ end -}}
+{{- with (ternary .ctx . (hasKey . "ctx")) -}}
+serviceAccountName: {{ ternary (include "outpost.hookServiceAccountName" .) (include "outpost.serviceAccountName" .) $hook }}
 automountServiceAccountToken: false
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
@@ -285,5 +301,6 @@ nodeSelector:
 {{- with .Values.tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 {{- end -}}
