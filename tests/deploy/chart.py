@@ -35,6 +35,8 @@ VALUE_SETS: dict[str, dict] = {
         },
         "teams": [{"name": "vision", "storage": "internal"}, {"name": "nlp"}],
         "admin": {"existingSecret": "outpost-admin"},
+        "smtp": {"existingSecret": "outpost-smtp"},
+        "config": {"smtp_host": "smtp.example.com", "smtp_port": 2525},
     },
     "external-s3": {
         "database": {"host": "db.internal", "password": "p@ss word/1", "sslmode": "require"},
@@ -49,6 +51,7 @@ VALUE_SETS: dict[str, dict] = {
             },
         },
         "teams": [{"name": "vision"}],
+        "smtp": {"username": "mailer", "password": "smtp-pass-value"},
         "ingress": {
             "enabled": True,
             "className": "nginx",
@@ -81,14 +84,20 @@ VALUE_SETS: dict[str, dict] = {
             "maxReplicas": 12,
             "targetMemoryUtilizationPercentage": 80,
         },
+        "extraEnv": [{"name": "SSL_CERT_FILE", "value": "/etc/ssl/corp/ca.crt"}],
+        "extraVolumes": [{"name": "corp-ca", "configMap": {"name": "corp-ca"}}],
+        "extraVolumeMounts": [{"name": "corp-ca", "mountPath": "/etc/ssl/corp", "readOnly": True}],
+        "jobPodAnnotations": {"sidecar.istio.io/inject": "false"},
+        "teams": [{"name": "vision"}],
         "networkPolicy": {
+            "egress": {"webhooks": {"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]}},
             "ingressFrom": [
                 {
                     "namespaceSelector": {
                         "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
                     }
                 }
-            ]
+            ],
         },
     },
 }

@@ -33,6 +33,8 @@ CREDENTIAL_VARS = {
     "OUTPOST_ADMIN_PASSWORD",
     "MINIO_ROOT_USER",
     "MINIO_ROOT_PASSWORD",
+    "OUTPOST_SMTP_USERNAME",
+    "OUTPOST_SMTP_PASSWORD",
 }
 REQUIRED_LABELS = {
     "app.kubernetes.io/name",
@@ -103,7 +105,7 @@ def test_credentials_come_only_from_secrets(rendered, value_set):
                     assert "value" not in item, (name, var)
                     assert item["valueFrom"]["secretKeyRef"]["name"], (name, var)
     plain = yaml.safe_dump([o for o in out.objects if o["kind"] != "Secret"])
-    for secret_value in ("p@ss word", "example-secret", "AKIAEXAMPLE"):
+    for secret_value in ("p@ss word", "example-secret", "AKIAEXAMPLE", "smtp-pass-value"):
         assert secret_value not in plain
 
 
@@ -140,6 +142,19 @@ def test_the_server_accepts_the_rendered_settings(rendered, value_set):
         ({"teams": [{"name": "vision", "bucket": "x"}]}, "additional properties 'bucket'"),
         ({"databse": {"host": "db"}}, "additional properties 'databse' not allowed"),
         ({"config": {"secret_key": "in-values"}}, "invalid propertyName 'secret_key'"),
+        ({"config": {"smtp_password": "in-values"}}, "invalid propertyName 'smtp_password'"),
+        ({"config": {"smtp_username": "mailer"}}, "invalid propertyName 'smtp_username'"),
+        ({"config": {"slack_token": "x"}}, "invalid propertyName 'slack_token'"),
+        ({"config": {"trusted_proxies": 1}}, "invalid propertyName 'trusted_proxies'"),
+        ({"ingress": {"enabled": True, "host": ""}}, "at '/ingress/host'"),
+        ({"minio": {"ingress": {"enabled": True}}}, "at '/minio/ingress/host'"),
+        ({"smtp": {"pasword": "x"}}, "at '/smtp': additional properties 'pasword'"),
+        (
+            {"networkPolicy": {"egress": {"smtp": {"ports": [0]}}}},
+            "at '/networkPolicy/egress/smtp/ports/0'",
+        ),
+        ({"extraVolumeMounts": [{"name": "ca"}]}, "at '/extraVolumeMounts/0'"),
+        ({"jobPodAnnotations": {"a": 1}}, "at '/jobPodAnnotations/a'"),
         ({"workers": 0}, "at '/workers'"),
         ({"url": "outpost.example.com"}, "at '/url'"),
         ({"image": {"repository": "x", "digest": "latest"}}, "at '/image/digest'"),
@@ -168,6 +183,14 @@ def test_bad_values_are_refused_by_the_schema(chart, values, message):
         (
             {**DATABASE, "ingress": {"enabled": True, "tls": {"enabled": True}}},
             "ingress.tls.secretName is required",
+        ),
+        (
+            {**DATABASE, "autoscaling": {"enabled": True, "minReplicas": 5, "maxReplicas": 3}},
+            "autoscaling.minReplicas (5) must not be greater than autoscaling.maxReplicas (3)",
+        ),
+        (
+            {**DATABASE, "smtp": {"existingSecret": "s", "password": "p"}},
+            "either smtp.existingSecret or smtp.username/password",
         ),
     ],
 )

@@ -70,7 +70,7 @@ def test_bucket_job_provisions_every_listed_team_after_install_and_upgrade(rende
         "--teams-file",
         "/etc/outpost/teams/teams.yaml",
         "--wait",
-        "300",
+        "180",
     ]
     mount = next(m for m in box["volumeMounts"] if m["name"] == "teams")
     assert mount["mountPath"] == "/etc/outpost/teams"

@@ -100,8 +100,30 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- if and (eq .Values.storage.type "s3") (not .Values.storage.s3.existingSecret) .Values.storage.s3.accessKey }}true{{ end -}}
 {{- end -}}
 
+{{- define "outpost.smtpInChartSecret" -}}
+{{- if and (not .Values.smtp.existingSecret) .Values.smtp.password }}true{{ end -}}
+{{- end -}}
+
 {{- define "outpost.needsChartSecret" -}}
-{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) }}true{{ end -}}
+{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) (include "outpost.smtpInChartSecret" .) }}true{{ end -}}
+{{- end -}}
+
+{{/* SMTP credentials, from the operator's Secret or the chart's (server and maintenance). */}}
+{{- define "outpost.smtpEnv" -}}
+{{- if or .Values.smtp.existingSecret .Values.smtp.password }}
+{{- $name := default (include "outpost.secretName" .) .Values.smtp.existingSecret }}
+{{- $own := empty .Values.smtp.existingSecret }}
+- name: OUTPOST_SMTP_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ $name }}
+      key: {{ ternary "smtp-username" .Values.smtp.usernameKey $own }}
+- name: OUTPOST_SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $name }}
+      key: {{ ternary "smtp-password" .Values.smtp.passwordKey $own }}
+{{- end }}
 {{- end -}}
 
 {{- define "outpost.databaseUrl" -}}
@@ -125,6 +147,12 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end -}}
 {{- if and .Values.ingress.enabled .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) -}}
 {{- fail "ingress.tls.secretName is required when ingress.tls.enabled is true." -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
+{{- fail (printf "autoscaling.minReplicas (%v) must not be greater than autoscaling.maxReplicas (%v)." .Values.autoscaling.minReplicas .Values.autoscaling.maxReplicas) -}}
+{{- end -}}
+{{- if and .Values.smtp.existingSecret (or .Values.smtp.username .Values.smtp.password) -}}
+{{- fail "smtp: set either smtp.existingSecret or smtp.username/password, not both." -}}
 {{- end -}}
 {{- if and (eq .Values.storage.type "minio") .Values.minio.ingress.enabled (not .Values.minio.ingress.host) -}}
 {{- fail "minio.ingress.host is required when minio.ingress.enabled is true." -}}
@@ -167,6 +195,9 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end }}
 {{- if .storage }}
 {{ include "outpost.storageEnv" $ }}
+{{- end }}
+{{- with $.Values.extraEnv }}
+{{ toYaml . }}
 {{- end }}
 {{- end -}}
 
@@ -229,6 +260,9 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 
 {{/* Volumes: writable /tmp and data dir (the root filesystem is read-only), license, GCS key. */}}
 {{- define "outpost.volumes" -}}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 - name: tmp
   emptyDir: {}
 - name: data
@@ -252,6 +286,9 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end -}}
 
 {{- define "outpost.volumeMounts" -}}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
 - name: tmp
   mountPath: /tmp
 - name: data
@@ -303,4 +340,33 @@ tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{/* One NetworkPolicy egress rule: (dict "to" PEERS "ports" PORTS ["udp" true]); no peers
+     means any address. */}}
+{{- define "outpost.egressRule" -}}
+- ports:
+    {{- range .ports }}
+    - port: {{ int . }}
+      protocol: TCP
+    {{- if $.udp }}
+    - port: {{ int . }}
+      protocol: UDP
+    {{- end }}
+    {{- end }}
+  {{- with .to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/* The metadata server is reachable when asked, or by default when the storage uses the
+     pod's own identity (GCS without a key file, S3 without keys). */}}
+{{- define "outpost.cloudMetadataEgress" -}}
+{{- $on := .Values.networkPolicy.egress.cloudMetadata.enabled -}}
+{{- if kindIs "invalid" $on -}}
+{{- $gcs := and (eq .Values.storage.type "gcs") (not .Values.storage.gcs.existingSecret) -}}
+{{- $s3 := and (eq .Values.storage.type "s3") (not .Values.storage.s3.existingSecret) (not .Values.storage.s3.accessKey) -}}
+{{- if or $gcs $s3 }}true{{ end -}}
+{{- else if $on }}true{{ end -}}
 {{- end -}}
