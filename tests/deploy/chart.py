@@ -52,6 +52,7 @@ VALUE_SETS: dict[str, dict] = {
         },
         "teams": [{"name": "vision"}],
         "smtp": {"username": "mailer", "password": "smtp-pass-value"},
+        "rateLimit": {"existingSecret": "outpost-redis", "existingSecretKey": "url"},
         "ingress": {
             "enabled": True,
             "className": "nginx",
@@ -69,6 +70,8 @@ VALUE_SETS: dict[str, dict] = {
         "serviceAccount": {
             "annotations": {"iam.gke.io/gcp-service-account": "outpost@p.iam.gserviceaccount.com"}
         },
+        "trustedProxies": 2,
+        "rateLimit": {"storageUri": "redis://redis.cache.svc:6379/0"},
         "teams": [{"name": "vision"}],
     },
     "license-secret": {
@@ -88,6 +91,7 @@ VALUE_SETS: dict[str, dict] = {
         "extraVolumes": [{"name": "corp-ca", "configMap": {"name": "corp-ca"}}],
         "extraVolumeMounts": [{"name": "corp-ca", "mountPath": "/etc/ssl/corp", "readOnly": True}],
         "jobPodAnnotations": {"sidecar.istio.io/inject": "false"},
+        "rateLimit": {"redis": {"enabled": True}},
         "teams": [{"name": "vision"}],
         "networkPolicy": {
             "egress": {"webhooks": {"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]}},

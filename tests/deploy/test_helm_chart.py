@@ -35,6 +35,8 @@ CREDENTIAL_VARS = {
     "MINIO_ROOT_PASSWORD",
     "OUTPOST_SMTP_USERNAME",
     "OUTPOST_SMTP_PASSWORD",
+    "RATELIMIT_REDIS_PASSWORD",
+    "REDIS_PASSWORD",
 }
 REQUIRED_LABELS = {
     "app.kubernetes.io/name",
@@ -155,6 +157,8 @@ def test_the_server_accepts_the_rendered_settings(rendered, value_set):
         ),
         ({"extraVolumeMounts": [{"name": "ca"}]}, "at '/extraVolumeMounts/0'"),
         ({"jobPodAnnotations": {"a": 1}}, "at '/jobPodAnnotations/a'"),
+        ({"trustedProxies": -1}, "at '/trustedProxies'"),
+        ({"rateLimit": {"storageUri": "redis://:pw@redis:6379"}}, "at '/rateLimit/storageUri'"),
         ({"workers": 0}, "at '/workers'"),
         ({"url": "outpost.example.com"}, "at '/url'"),
         ({"image": {"repository": "x", "digest": "latest"}}, "at '/image/digest'"),
@@ -191,6 +195,10 @@ def test_bad_values_are_refused_by_the_schema(chart, values, message):
         (
             {**DATABASE, "smtp": {"existingSecret": "s", "password": "p"}},
             "either smtp.existingSecret or smtp.username/password",
+        ),
+        (
+            {**DATABASE, "rateLimit": {"storageUri": "redis://r", "redis": {"enabled": True}}},
+            "set one of rateLimit.storageUri, rateLimit.existingSecret or rateLimit.redis.enabled",
         ),
     ],
 )

@@ -100,12 +100,52 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- if and (eq .Values.storage.type "s3") (not .Values.storage.s3.existingSecret) .Values.storage.s3.accessKey }}true{{ end -}}
 {{- end -}}
 
+{{- define "outpost.redisName" -}}
+{{- printf "%s-redis" (include "outpost.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Client-address hops: the value, or 1 behind the chart's ingress, else 0. */}}
+{{- define "outpost.trustedProxies" -}}
+{{- if kindIs "invalid" .Values.trustedProxies -}}
+{{- ternary 1 0 .Values.ingress.enabled -}}
+{{- else -}}
+{{- int .Values.trustedProxies -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "outpost.externalRedis" -}}
+{{- if or .Values.rateLimit.storageUri .Values.rateLimit.existingSecret }}true{{ end -}}
+{{- end -}}
+
+{{/* The server's rate-limit store: the bundled Redis (password from the chart's Secret, put
+     into the URL by Kubernetes' $(VAR) expansion), the operator's URL or Secret, or none. */}}
+{{- define "outpost.rateLimitEnv" -}}
+{{- if .Values.rateLimit.redis.enabled }}
+- name: RATELIMIT_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "outpost.secretName" . }}
+      key: redis-password
+- name: OUTPOST_RATELIMIT_STORAGE_URI
+  value: {{ printf "redis://:$(RATELIMIT_REDIS_PASSWORD)@%s:6379/0" (include "outpost.redisName" .) | quote }}
+{{- else if .Values.rateLimit.existingSecret }}
+- name: OUTPOST_RATELIMIT_STORAGE_URI
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.rateLimit.existingSecret }}
+      key: {{ .Values.rateLimit.existingSecretKey }}
+{{- else if .Values.rateLimit.storageUri }}
+- name: OUTPOST_RATELIMIT_STORAGE_URI
+  value: {{ .Values.rateLimit.storageUri | quote }}
+{{- end }}
+{{- end -}}
+
 {{- define "outpost.smtpInChartSecret" -}}
 {{- if and (not .Values.smtp.existingSecret) .Values.smtp.password }}true{{ end -}}
 {{- end -}}
 
 {{- define "outpost.needsChartSecret" -}}
-{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) (include "outpost.smtpInChartSecret" .) }}true{{ end -}}
+{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) (include "outpost.smtpInChartSecret" .) .Values.rateLimit.redis.enabled }}true{{ end -}}
 {{- end -}}
 
 {{/* SMTP credentials, from the operator's Secret or the chart's (server and maintenance). */}}
@@ -150,6 +190,9 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end -}}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
 {{- fail (printf "autoscaling.minReplicas (%v) must not be greater than autoscaling.maxReplicas (%v)." .Values.autoscaling.minReplicas .Values.autoscaling.maxReplicas) -}}
+{{- end -}}
+{{- if gt (len (compact (list .Values.rateLimit.storageUri .Values.rateLimit.existingSecret (ternary "redis" "" .Values.rateLimit.redis.enabled)))) 1 -}}
+{{- fail "rateLimit: set one of rateLimit.storageUri, rateLimit.existingSecret or rateLimit.redis.enabled." -}}
 {{- end -}}
 {{- if and .Values.smtp.existingSecret (or .Values.smtp.username .Values.smtp.password) -}}
 {{- fail "smtp: set either smtp.existingSecret or smtp.username/password, not both." -}}
