@@ -1,7 +1,7 @@
 """The outpost_minio role, run for real with ansible-playbook into a temporary prefix.
 
 No MinIO server binary can be had on this machine (no download), so the role installs a stand-in
-executable from a local file (its `minio_binary_src` path for offline installs) with the service
+executable from a local file (`outpost_minio_binary_src`, for offline installs) with the service
 step off; what is checked is everything the role writes: binary, data dir, credentials file and
 unit, idempotence and check mode. Starting MinIO under systemd is not exercised here.
 """
@@ -27,15 +27,15 @@ def minio_vars(tmp_path: Path, **overrides) -> dict:
     binary.write_text(STAND_IN)
     binary.chmod(0o755)
     return {
-        "minio_binary_src": str(binary),
-        "minio_prefix": str(tmp_path / "root"),
-        "minio_manage_user": False,
-        "minio_user": pwd.getpwuid(os.getuid()).pw_name,
-        "minio_group": grp.getgrgid(os.getgid()).gr_name,
-        "minio_manage_service": False,
-        "minio_root_user": "outpost",
-        "minio_root_password": ROOT_PASSWORD,
-        "minio_address": "127.0.0.1:9100",
+        "outpost_minio_binary_src": str(binary),
+        "outpost_minio_prefix": str(tmp_path / "root"),
+        "outpost_minio_manage_user": False,
+        "outpost_minio_user": pwd.getpwuid(os.getuid()).pw_name,
+        "outpost_minio_group": grp.getgrgid(os.getgid()).gr_name,
+        "outpost_minio_manage_service": False,
+        "outpost_minio_root_user": "outpost",
+        "outpost_minio_root_password": ROOT_PASSWORD,
+        "outpost_minio_address": "127.0.0.1:9100",
         **overrides,
     }
 
@@ -77,14 +77,16 @@ def test_minio_role_installs_binary_credentials_and_unit_idempotently(tmp_path):
     again = assert_succeeded(run_playbook("minio.yml", tmp_path, minio_vars(tmp_path)))
     assert again.stats["changed"] == 0, again.changed
 
-    rotated = minio_vars(tmp_path, minio_root_password="a-new-root-password")
+    rotated = minio_vars(tmp_path, outpost_minio_root_password="a-new-root-password")
     check = assert_succeeded(run_playbook("minio.yml", tmp_path, rotated, check=True))
     assert check.changed == ["Write the environment file with the root credentials"]
     assert f"MINIO_ROOT_PASSWORD={ROOT_PASSWORD}" in env_file.read_text()
 
 
 def test_a_short_root_password_is_refused_without_printing_it(tmp_path):
-    run = run_playbook("minio.yml", tmp_path, minio_vars(tmp_path, minio_root_password="shortpw"))
+    run = run_playbook(
+        "minio.yml", tmp_path, minio_vars(tmp_path, outpost_minio_root_password="shortpw")
+    )
     assert run.rc != 0
     assert "a root password of 8+ characters" in run.failure()
     assert "shortpw" not in run.log and "shortpw" not in json.dumps(run.output)
