@@ -148,7 +148,8 @@ def test_bundled_minio_is_a_statefulset_with_a_volume_and_secret_credentials(ren
     assert not out.has("Secret", "op-outpost-minio")  # the operator's Secret is used
     server = env_of(container(out, "Deployment", "op-outpost"))
     assert server["OUTPOST_STORAGE_ENDPOINT"]["value"] == "https://s3.outpost.example.com"
-    assert secret_ref(server, "OUTPOST_STORAGE_ACCESS_KEY") == ("minio-root", "root-user")
+    # Outpost's own, bucket-scoped user; the root user stays with MinIO.
+    assert secret_ref(server, "OUTPOST_STORAGE_ACCESS_KEY") == ("minio-root", "app-user")
     assert out.get("Ingress", "op-outpost-minio")["spec"]["tls"][0]["secretName"] == "s3-tls"
     inside = env_of(container(rendered["defaults"], "Deployment", "op-outpost"))
     assert inside["OUTPOST_STORAGE_ENDPOINT"]["value"] == "http://op-outpost-minio.outpost.svc:9000"

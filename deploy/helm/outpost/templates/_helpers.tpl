@@ -30,6 +30,15 @@
 {{- printf "%s-minio" (include "outpost.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{- define "outpost.minioImage" -}}
+{{- $image := .Values.minio.image -}}
+{{- if $image.digest -}}
+{{- printf "%s@%s" $image.repository $image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $image.repository $image.tag -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "outpost.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "outpost.fullname" .) .Values.serviceAccount.name -}}
@@ -255,16 +264,17 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
   value: {{ include "outpost.minioEndpoint" . | quote }}
 - name: OUTPOST_STORAGE_REGION
   value: {{ .Values.minio.region | quote }}
+# Outpost's own user, limited to its buckets; never the root credentials.
 - name: OUTPOST_STORAGE_ACCESS_KEY
   valueFrom:
     secretKeyRef:
       name: {{ $minioSecret }}
-      key: {{ ternary "root-user" .Values.minio.auth.rootUserKey (empty .Values.minio.auth.existingSecret) }}
+      key: {{ ternary "app-user" .Values.minio.auth.appUserKey (empty .Values.minio.auth.existingSecret) }}
 - name: OUTPOST_STORAGE_SECRET_KEY
   valueFrom:
     secretKeyRef:
       name: {{ $minioSecret }}
-      key: {{ ternary "root-password" .Values.minio.auth.rootPasswordKey (empty .Values.minio.auth.existingSecret) }}
+      key: {{ ternary "app-password" .Values.minio.auth.appPasswordKey (empty .Values.minio.auth.existingSecret) }}
 {{- else if eq .Values.storage.type "s3" }}
 {{- if .Values.storage.s3.endpoint }}
 - name: OUTPOST_STORAGE_ENDPOINT
