@@ -74,6 +74,9 @@ def create_app(
     errors.init_app(app)
     request_checks.init_app(app)
     health.init_app(app)
+    from . import metrics
+
+    metrics.init_app(app)
 
     from . import api, console, storage_routes
 
