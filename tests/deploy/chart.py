@@ -92,6 +92,18 @@ VALUE_SETS: dict[str, dict] = {
         "extraVolumeMounts": [{"name": "corp-ca", "mountPath": "/etc/ssl/corp", "readOnly": True}],
         "jobPodAnnotations": {"sidecar.istio.io/inject": "false"},
         "rateLimit": {"redis": {"enabled": True}},
+        "metrics": {
+            "enabled": True,
+            "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+            "scrapeFrom": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                    }
+                }
+            ],
+        },
+        "maintenance": {"purgeTeams": {"enabled": False}, "timeZone": "Europe/Berlin"},
         "teams": [{"name": "vision"}],
         "networkPolicy": {
             "egress": {"webhooks": {"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]}},
@@ -153,6 +165,8 @@ def pod_specs(rendered: Rendered) -> dict[str, dict]:
     for obj in rendered.objects:
         if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
             specs[obj["metadata"]["name"]] = obj["spec"]["template"]["spec"]
+        elif obj["kind"] == "CronJob":
+            specs[obj["metadata"]["name"]] = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
         elif obj["kind"] == "Pod":
             specs[obj["metadata"]["name"]] = obj["spec"]
     return specs
@@ -163,6 +177,4 @@ def env_of(container: dict) -> dict[str, dict]:
 
 
 def container(rendered: Rendered, kind: str, name: str) -> dict:
-    obj = rendered.get(kind, name)
-    spec = obj["spec"] if kind == "Pod" else obj["spec"]["template"]["spec"]
-    return spec["containers"][0]
+    return pod_specs(rendered)[rendered.get(kind, name)["metadata"]["name"]]["containers"][0]

@@ -204,6 +204,24 @@ def assert_the_service_user_owns_its_data(host: ServiceHost, root: Path) -> None
     assert "OUTPOST_TRUSTED_PROXIES=1" in env_file
 
 
+def assert_maintenance_timers(root: Path, host: ServiceHost) -> None:
+    """`outpost maintenance ...` on systemd timers, as the service user."""
+    units = root / "etc/systemd/system"
+    service = configparser.ConfigParser(strict=False, interpolation=None)
+    service.optionxform = str
+    service.read(units / "outpost-maintenance@.service")
+    assert service["Service"]["ExecStart"].endswith("/opt/outpost/venv/bin/outpost maintenance %i")
+    assert service["Service"]["User"] == host.user
+    for command, calendar in [
+        ("prune", "*-*-* 03:17:00"),
+        ("refresh-usage", "hourly"),
+        ("purge-teams", "*-*-* 04:29:00"),
+    ]:
+        timer = (units / f"outpost-{command}.timer").read_text()
+        assert f"OnCalendar={calendar}" in timer
+        assert f"Unit=outpost-maintenance@{command}.service" in timer
+
+
 def assert_sandboxed(root: Path) -> None:
     report = subprocess.run(
         ["systemd-analyze", "security", "--offline=true", str(root / UNIT)],
@@ -238,6 +256,7 @@ def test_site_installs_configures_migrates_provisions_and_is_idempotent(
 
     assert_installed(root, variables)
     assert_the_service_user_owns_its_data(service_host, root)
+    assert_maintenance_timers(root, service_host)
     assert_sandboxed(root)
 
     again = assert_succeeded(run_playbook("site.yml", tmp_path, variables))

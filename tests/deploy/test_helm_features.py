@@ -227,10 +227,10 @@ def test_network_policy_admits_only_the_configured_peers_and_the_test_pod(render
     assert policy["policyTypes"] == ["Ingress"]
     sources = [rule["from"] for rule in policy["ingress"]]
     assert sources[0] == VALUE_SETS["hpa"]["networkPolicy"]["ingressFrom"]
-    assert sources[1][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "test"
+    assert sources[-1][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "test"
     minio = rendered["defaults"].get("NetworkPolicy", "op-outpost-minio")["spec"]
     allowed = minio["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"]
-    assert allowed == ["server", "buckets"]
+    assert allowed == ["server", "buckets", "maintenance"]
 
 
 def test_helm_test_pod_checks_health_inside_the_cluster(rendered):

@@ -149,12 +149,21 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end }}
 {{- end -}}
 
+{{- define "outpost.metricsTokenInChartSecret" -}}
+{{- if and .Values.metrics.enabled (not .Values.metrics.existingSecret) }}true{{ end -}}
+{{- end -}}
+
+{{- define "outpost.metricsTokenRef" -}}
+name: {{ default (include "outpost.secretName" .) .Values.metrics.existingSecret }}
+key: {{ ternary "metrics-token" .Values.metrics.existingSecretKey (empty .Values.metrics.existingSecret) }}
+{{- end -}}
+
 {{- define "outpost.smtpInChartSecret" -}}
 {{- if and (not .Values.smtp.existingSecret) .Values.smtp.password }}true{{ end -}}
 {{- end -}}
 
 {{- define "outpost.needsChartSecret" -}}
-{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) (include "outpost.smtpInChartSecret" .) .Values.rateLimit.redis.enabled }}true{{ end -}}
+{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) (include "outpost.smtpInChartSecret" .) .Values.rateLimit.redis.enabled (include "outpost.metricsTokenInChartSecret" .) }}true{{ end -}}
 {{- end -}}
 
 {{/* SMTP credentials, from the operator's Secret or the chart's (server and maintenance). */}}
