@@ -77,6 +77,27 @@ def server_vars(root: Path, wheel: Path, host: ServiceHost, **overrides) -> dict
     }
 
 
+def index_vars(root: Path, wheel: Path, host: ServiceHost) -> dict:
+    """Install as operators do: `outpost==VERSION` from a named index (here a local directory
+    served as a file:// index) with the wheel's SHA-256 under pip --require-hashes."""
+    index = root.parent / "index"
+    (index / "outpost").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(wheel, index / "outpost" / wheel.name)
+    # A PEP 503 page: pip reads index.html from a file:// index.
+    link = f'<a href="{wheel.name}">{wheel.name}</a>'
+    (index / "outpost" / "index.html").write_text(
+        f"<!DOCTYPE html><html><body>{link}</body></html>"
+    )
+    return server_vars(
+        root,
+        wheel,
+        host,
+        outpost_server_package_src="",
+        outpost_server_index_url=index.as_uri(),
+        outpost_server_pip_args=[],
+    )
+
+
 def as_service_user(host: ServiceHost, root: Path, *args: str, stdin: str = ""):
     env = {"OUTPOST_CONFIG_FILE": str(root / "etc/outpost/outpost.toml"), "PATH": "/usr/bin:/bin"}
     return subprocess.run(
@@ -238,11 +259,15 @@ def test_site_installs_configures_migrates_provisions_and_is_idempotent(
     tmp_path, outpost_wheel, s3_server, s3_storage, service_host
 ):
     root = service_host.prefix("site")
-    variables = server_vars(root, outpost_wheel, service_host, **s3_storage)
+    variables = {**index_vars(root, outpost_wheel, service_host), **s3_storage}
     first = assert_succeeded(run_playbook("site.yml", tmp_path, variables))
+    requirements = (root / "opt/outpost/requirements.txt").read_text()
+    sha = hashlib.sha256(outpost_wheel.read_bytes()).hexdigest()
+    assert requirements == f"outpost==0.1.0 --hash=sha256:{sha}\n"
     for task in (
-        "Copy the Outpost package to the host",
+        "Write the hashed requirements file",
         "Install Outpost 0.1.0",
+        "Install the dependencies of Outpost from the same index",
         "Upgrade the database schema (outpost db upgrade)",
         "Create the first admin (outpost users create --password-stdin --system-admin)",
         "Write the systemd unit",
@@ -263,9 +288,7 @@ def test_site_installs_configures_migrates_provisions_and_is_idempotent(
     assert again.stats["changed"] == 0, again.changed
 
     before = (root / UNIT).read_text()
-    more_workers = server_vars(
-        root, outpost_wheel, service_host, **s3_storage, outpost_server_workers=5
-    )
+    more_workers = {**variables, "outpost_server_workers": 5}
     check = assert_succeeded(run_playbook("site.yml", tmp_path, more_workers, check=True))
     assert check.changed == ["Write the systemd unit"]
     assert (root / UNIT).read_text() == before
