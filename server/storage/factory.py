@@ -49,11 +49,13 @@ MEASURED_CALLS = (
 )
 
 
-def _measure(name: str, call):
+def _measure(provider_class: type[StorageProvider], name: str):
     from ..metrics import observe_storage
 
-    @functools.wraps(call)
+    @functools.wraps(getattr(provider_class, name))
     def measured(self, *args, **kwargs):
+        # Looked up at each call, so a method replaced on the provider class still runs.
+        call = getattr(provider_class, name)
         started, failed = time.perf_counter(), True
         try:
             result = call(self, *args, **kwargs)
@@ -69,7 +71,7 @@ def _measure(name: str, call):
 def _measured(provider_class: type[StorageProvider]) -> type[StorageProvider]:
     """A subclass of ``provider_class`` whose public calls are measured (isinstance holds)."""
     calls = {
-        name: _measure(name, getattr(provider_class, name))
+        name: _measure(provider_class, name)
         for name in MEASURED_CALLS
         if callable(getattr(provider_class, name, None))
     }
