@@ -85,6 +85,9 @@ def create_app(
     request_checks.init_app(app)
     health.init_app(app)
     security_headers.init_app(app)
+    from . import metrics
+
+    metrics.init_app(app)
 
     from . import api, console, scim, storage_routes
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
 import click
 from flask import current_app
@@ -99,6 +100,10 @@ def serve(
         # point at where we listen (the workers read it from the environment).
         base = os.environ["OUTPOST_URL"] = _listening_url(bind)
     _first_admin(base)
+    # Metrics of all workers are added up from files in a fresh directory (stale files of an
+    # earlier run would be counted too); server.metrics is also the config for gunicorn's
+    # child_exit hook that forgets a dead worker's gauges.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="outpost-metrics-")
     args = [
         sys.executable,
         "-m",
@@ -112,6 +117,8 @@ def serve(
         "-",
         "--logger-class",
         "server.gunicorn_logging.OutpostLogger",
+        "--config",
+        "python:server.metrics",
         "--forwarded-allow-ips",
         os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         *_no_control_socket(),

@@ -45,5 +45,7 @@ def test_public_routes_are_the_expected_few(app):
         "console.team_invitation",
         # The embedded filesystem storage: the signed URL token is the authorization.
         "storage_fs.signed_object",
+        # Prometheus: no user session; its own bearer token (OUTPOST_METRICS_TOKEN), off without.
+        "metrics.metrics",
     }
     assert set(public) <= allowed, "a new public route must be added here on purpose"

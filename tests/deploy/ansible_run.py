@@ -83,6 +83,9 @@ def run_playbook(
         "ANSIBLE_HOME": str(state),
         "ANSIBLE_LOCAL_TEMP": str(state / "tmp"),
         "ANSIBLE_NOCOLOR": "1",
+        # The roles run `outpost` commands as the service user; these machines have su, not sudo.
+        "ANSIBLE_BECOME_METHOD": "su",
+        "ANSIBLE_SU_FLAGS": "-s /bin/sh",  # service users have no login shell
     }
     args = [sys.executable, "-m", "ansible.cli.playbook", str(ANSIBLE_DIR / playbook)]
     args += ["-i", str(localhost_inventory(tmp_path, groups)), "-e", f"@{vars_file}"]

@@ -35,6 +35,8 @@ VALUE_SETS: dict[str, dict] = {
         },
         "teams": [{"name": "vision", "storage": "internal"}, {"name": "nlp"}],
         "admin": {"existingSecret": "outpost-admin"},
+        "smtp": {"existingSecret": "outpost-smtp"},
+        "config": {"smtp_host": "smtp.example.com", "smtp_port": 2525},
     },
     "external-s3": {
         "database": {"host": "db.internal", "password": "p@ss word/1", "sslmode": "require"},
@@ -49,6 +51,8 @@ VALUE_SETS: dict[str, dict] = {
             },
         },
         "teams": [{"name": "vision"}],
+        "smtp": {"username": "mailer", "password": "smtp-pass-value"},
+        "rateLimit": {"existingSecret": "outpost-redis", "existingSecretKey": "url"},
         "ingress": {
             "enabled": True,
             "className": "nginx",
@@ -66,6 +70,8 @@ VALUE_SETS: dict[str, dict] = {
         "serviceAccount": {
             "annotations": {"iam.gke.io/gcp-service-account": "outpost@p.iam.gserviceaccount.com"}
         },
+        "trustedProxies": 2,
+        "rateLimit": {"storageUri": "redis://redis.cache.svc:6379/0"},
         "teams": [{"name": "vision"}],
     },
     "license-secret": {
@@ -81,14 +87,33 @@ VALUE_SETS: dict[str, dict] = {
             "maxReplicas": 12,
             "targetMemoryUtilizationPercentage": 80,
         },
+        "extraEnv": [{"name": "SSL_CERT_FILE", "value": "/etc/ssl/corp/ca.crt"}],
+        "extraVolumes": [{"name": "corp-ca", "configMap": {"name": "corp-ca"}}],
+        "extraVolumeMounts": [{"name": "corp-ca", "mountPath": "/etc/ssl/corp", "readOnly": True}],
+        "jobPodAnnotations": {"sidecar.istio.io/inject": "false"},
+        "rateLimit": {"redis": {"enabled": True}},
+        "metrics": {
+            "enabled": True,
+            "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+            "scrapeFrom": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                    }
+                }
+            ],
+        },
+        "maintenance": {"purgeTeams": {"enabled": False}, "timeZone": "Europe/Berlin"},
+        "teams": [{"name": "vision"}],
         "networkPolicy": {
+            "egress": {"webhooks": {"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]}},
             "ingressFrom": [
                 {
                     "namespaceSelector": {
                         "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
                     }
                 }
-            ]
+            ],
         },
     },
 }
@@ -140,6 +165,8 @@ def pod_specs(rendered: Rendered) -> dict[str, dict]:
     for obj in rendered.objects:
         if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
             specs[obj["metadata"]["name"]] = obj["spec"]["template"]["spec"]
+        elif obj["kind"] == "CronJob":
+            specs[obj["metadata"]["name"]] = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
         elif obj["kind"] == "Pod":
             specs[obj["metadata"]["name"]] = obj["spec"]
     return specs
@@ -150,6 +177,4 @@ def env_of(container: dict) -> dict[str, dict]:
 
 
 def container(rendered: Rendered, kind: str, name: str) -> dict:
-    obj = rendered.get(kind, name)
-    spec = obj["spec"] if kind == "Pod" else obj["spec"]["template"]["spec"]
-    return spec["containers"][0]
+    return pod_specs(rendered)[rendered.get(kind, name)["metadata"]["name"]]["containers"][0]

@@ -32,13 +32,13 @@ S3_SECRET = "s3-secret-that-must-never-be-printed"
 def bucket_vars(tmp_path, prefix: str, teams: list, **storage) -> dict:
     """Role variables that run this worktree's `outpost` command against a storage server."""
     return {
-        "outpost_teams": teams,
-        "outpost_command": [sys.executable, "-m", "server.cli"],
-        "outpost_command_environment": {"PYTHONPATH": str(REPO)},
+        "outpost_buckets_teams": teams,
+        "outpost_buckets_command": [sys.executable, "-m", "server.cli"],
+        "outpost_buckets_command_environment": {"PYTHONPATH": str(REPO)},
         "outpost_buckets_data_dir": str(tmp_path / "data"),
-        "outpost_secret_key": "s" * 48,
-        "outpost_url": "https://outpost.example.com",
-        "outpost_storage_bucket_prefix": prefix,
+        "outpost_buckets_secret_key": "s" * 48,
+        "outpost_buckets_url": "https://outpost.example.com",
+        "outpost_buckets_storage_bucket_prefix": prefix,
         "outpost_buckets_wait_seconds": 10,
         **storage,
     }
@@ -52,11 +52,11 @@ def prefix() -> str:
 @pytest.fixture
 def s3_vars(s3_server):
     return {
-        "outpost_storage_provider": "s3",
-        "outpost_storage_endpoint": s3_server.endpoint,
-        "outpost_storage_region": s3_server.region,
-        "outpost_storage_access_key": s3_server.access_key,
-        "outpost_storage_secret_key": S3_SECRET,
+        "outpost_buckets_storage_provider": "s3",
+        "outpost_buckets_storage_endpoint": s3_server.endpoint,
+        "outpost_buckets_storage_region": s3_server.region,
+        "outpost_buckets_storage_access_key": s3_server.access_key,
+        "outpost_buckets_storage_secret_key": S3_SECRET,
     }
 
 
@@ -149,7 +149,10 @@ def test_s3_buckets_per_team_idempotent_and_honest_in_check_mode(
 def test_gcs_buckets_per_team_and_check_mode_changes_nothing(
     tmp_path, prefix, gcs_server, gcs_client
 ):
-    storage = {"outpost_storage_provider": "gcs", "outpost_gcs_emulator_host": gcs_server.endpoint}
+    storage = {
+        "outpost_buckets_storage_provider": "gcs",
+        "outpost_buckets_gcs_emulator_host": gcs_server.endpoint,
+    }
     teams = [{"name": "vision"}, {"name": "nlp", "storage": "internal"}]
     variables = bucket_vars(tmp_path, prefix, teams, **storage)
 
@@ -178,10 +181,10 @@ def test_gcs_buckets_per_team_and_check_mode_changes_nothing(
 
 def test_unreachable_storage_fails_the_play_with_the_commands_message(tmp_path, prefix):
     storage = {
-        "outpost_storage_provider": "s3",
-        "outpost_storage_endpoint": f"http://127.0.0.1:{free_port()}",
-        "outpost_storage_access_key": "key",
-        "outpost_storage_secret_key": S3_SECRET,
+        "outpost_buckets_storage_provider": "s3",
+        "outpost_buckets_storage_endpoint": f"http://127.0.0.1:{free_port()}",
+        "outpost_buckets_storage_access_key": "key",
+        "outpost_buckets_storage_secret_key": S3_SECRET,
         "outpost_buckets_wait_seconds": 1,
     }
     run = run_playbook(
@@ -217,6 +220,9 @@ def test_example_inventory_loads_with_its_group_vars(tmp_path):
     host = "outpost-1.example.internal"
     assert inventory["outpost"]["hosts"] == [host] and inventory["minio"]["hosts"] == [host]
     hostvars = inventory["_meta"]["hostvars"][host]
-    assert hostvars["outpost_teams"] == [{"name": "vision", "storage": "internal"}, {"name": "nlp"}]
-    assert hostvars["outpost_storage_provider"] == "minio"
+    assert hostvars["outpost_buckets_teams"] == [
+        {"name": "vision", "storage": "internal"},
+        {"name": "nlp"},
+    ]
+    assert hostvars["outpost_server_storage_provider"] == "minio"
     assert hostvars["outpost_install_minio"] is True

@@ -30,6 +30,15 @@
 {{- printf "%s-minio" (include "outpost.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{- define "outpost.minioImage" -}}
+{{- $image := .Values.minio.image -}}
+{{- if $image.digest -}}
+{{- printf "%s@%s" $image.repository $image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $image.repository $image.tag -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "outpost.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "outpost.fullname" .) .Values.serviceAccount.name -}}
@@ -100,8 +109,79 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- if and (eq .Values.storage.type "s3") (not .Values.storage.s3.existingSecret) .Values.storage.s3.accessKey }}true{{ end -}}
 {{- end -}}
 
+{{- define "outpost.redisName" -}}
+{{- printf "%s-redis" (include "outpost.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Client-address hops: the value, or 1 behind the chart's ingress, else 0. */}}
+{{- define "outpost.trustedProxies" -}}
+{{- if kindIs "invalid" .Values.trustedProxies -}}
+{{- ternary 1 0 .Values.ingress.enabled -}}
+{{- else -}}
+{{- int .Values.trustedProxies -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "outpost.externalRedis" -}}
+{{- if or .Values.rateLimit.storageUri .Values.rateLimit.existingSecret }}true{{ end -}}
+{{- end -}}
+
+{{/* The server's rate-limit store: the bundled Redis (password from the chart's Secret, put
+     into the URL by Kubernetes' $(VAR) expansion), the operator's URL or Secret, or none. */}}
+{{- define "outpost.rateLimitEnv" -}}
+{{- if .Values.rateLimit.redis.enabled }}
+- name: RATELIMIT_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "outpost.secretName" . }}
+      key: redis-password
+- name: OUTPOST_RATELIMIT_STORAGE_URI
+  value: {{ printf "redis://:$(RATELIMIT_REDIS_PASSWORD)@%s:6379/0" (include "outpost.redisName" .) | quote }}
+{{- else if .Values.rateLimit.existingSecret }}
+- name: OUTPOST_RATELIMIT_STORAGE_URI
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.rateLimit.existingSecret }}
+      key: {{ .Values.rateLimit.existingSecretKey }}
+{{- else if .Values.rateLimit.storageUri }}
+- name: OUTPOST_RATELIMIT_STORAGE_URI
+  value: {{ .Values.rateLimit.storageUri | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "outpost.metricsTokenInChartSecret" -}}
+{{- if and .Values.metrics.enabled (not .Values.metrics.existingSecret) }}true{{ end -}}
+{{- end -}}
+
+{{- define "outpost.metricsTokenRef" -}}
+name: {{ default (include "outpost.secretName" .) .Values.metrics.existingSecret }}
+key: {{ ternary "metrics-token" .Values.metrics.existingSecretKey (empty .Values.metrics.existingSecret) }}
+{{- end -}}
+
+{{- define "outpost.smtpInChartSecret" -}}
+{{- if and (not .Values.smtp.existingSecret) .Values.smtp.password }}true{{ end -}}
+{{- end -}}
+
 {{- define "outpost.needsChartSecret" -}}
-{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) }}true{{ end -}}
+{{- if or (include "outpost.generatesKeys" .) (include "outpost.databaseInChartSecret" .) .Values.license.token (include "outpost.s3KeysInChartSecret" .) (include "outpost.smtpInChartSecret" .) .Values.rateLimit.redis.enabled (include "outpost.metricsTokenInChartSecret" .) }}true{{ end -}}
+{{- end -}}
+
+{{/* SMTP credentials, from the operator's Secret or the chart's (server and maintenance). */}}
+{{- define "outpost.smtpEnv" -}}
+{{- if or .Values.smtp.existingSecret .Values.smtp.password }}
+{{- $name := default (include "outpost.secretName" .) .Values.smtp.existingSecret }}
+{{- $own := empty .Values.smtp.existingSecret }}
+- name: OUTPOST_SMTP_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ $name }}
+      key: {{ ternary "smtp-username" .Values.smtp.usernameKey $own }}
+- name: OUTPOST_SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $name }}
+      key: {{ ternary "smtp-password" .Values.smtp.passwordKey $own }}
+{{- end }}
 {{- end -}}
 
 {{- define "outpost.databaseUrl" -}}
@@ -125,6 +205,15 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end -}}
 {{- if and .Values.ingress.enabled .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) -}}
 {{- fail "ingress.tls.secretName is required when ingress.tls.enabled is true." -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
+{{- fail (printf "autoscaling.minReplicas (%v) must not be greater than autoscaling.maxReplicas (%v)." .Values.autoscaling.minReplicas .Values.autoscaling.maxReplicas) -}}
+{{- end -}}
+{{- if gt (len (compact (list .Values.rateLimit.storageUri .Values.rateLimit.existingSecret (ternary "redis" "" .Values.rateLimit.redis.enabled)))) 1 -}}
+{{- fail "rateLimit: set one of rateLimit.storageUri, rateLimit.existingSecret or rateLimit.redis.enabled." -}}
+{{- end -}}
+{{- if and .Values.smtp.existingSecret (or .Values.smtp.username .Values.smtp.password) -}}
+{{- fail "smtp: set either smtp.existingSecret or smtp.username/password, not both." -}}
 {{- end -}}
 {{- if and (eq .Values.storage.type "minio") .Values.minio.ingress.enabled (not .Values.minio.ingress.host) -}}
 {{- fail "minio.ingress.host is required when minio.ingress.enabled is true." -}}
@@ -168,6 +257,9 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- if .storage }}
 {{ include "outpost.storageEnv" $ }}
 {{- end }}
+{{- with $.Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "outpost.storageEnv" -}}
@@ -181,16 +273,17 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
   value: {{ include "outpost.minioEndpoint" . | quote }}
 - name: OUTPOST_STORAGE_REGION
   value: {{ .Values.minio.region | quote }}
+# Outpost's own user, limited to its buckets; never the root credentials.
 - name: OUTPOST_STORAGE_ACCESS_KEY
   valueFrom:
     secretKeyRef:
       name: {{ $minioSecret }}
-      key: {{ ternary "root-user" .Values.minio.auth.rootUserKey (empty .Values.minio.auth.existingSecret) }}
+      key: {{ ternary "app-user" .Values.minio.auth.appUserKey (empty .Values.minio.auth.existingSecret) }}
 - name: OUTPOST_STORAGE_SECRET_KEY
   valueFrom:
     secretKeyRef:
       name: {{ $minioSecret }}
-      key: {{ ternary "root-password" .Values.minio.auth.rootPasswordKey (empty .Values.minio.auth.existingSecret) }}
+      key: {{ ternary "app-password" .Values.minio.auth.appPasswordKey (empty .Values.minio.auth.existingSecret) }}
 {{- else if eq .Values.storage.type "s3" }}
 {{- if .Values.storage.s3.endpoint }}
 - name: OUTPOST_STORAGE_ENDPOINT
@@ -229,6 +322,9 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 
 {{/* Volumes: writable /tmp and data dir (the root filesystem is read-only), license, GCS key. */}}
 {{- define "outpost.volumes" -}}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 - name: tmp
   emptyDir: {}
 - name: data
@@ -252,6 +348,9 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end -}}
 
 {{- define "outpost.volumeMounts" -}}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
 - name: tmp
   mountPath: /tmp
 - name: data
@@ -268,9 +367,25 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end }}
 {{- end -}}
 
-{{/* Pod-level settings shared by every Outpost pod. */}}
+{{/* The ServiceAccount of the pre-install/pre-upgrade hooks. Helm creates the release's
+     ordinary objects only after those hooks, so when the chart makes the account, the hooks get
+     their own one, itself a hook with a lower weight. An existing account (create: false) is
+     there already. */}}
+{{- define "outpost.hookServiceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- printf "%s-hooks" (include "outpost.serviceAccountName" .) | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- include "outpost.serviceAccountName" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod-level settings shared by every Outpost pod. Call with the root context, or with
+     (dict "ctx" $ "hook" true) for a pre-install/pre-upgrade hook. */}}
 {{- define "outpost.podCommon" -}}
-serviceAccountName: {{ include "outpost.serviceAccountName" . }}
+{{- $hook := false -}}
+{{- if hasKey . "ctx" }}{{ $hook = .hook }}{{ end -}}
+{{- with (ternary .ctx . (hasKey . "ctx")) -}}
+serviceAccountName: {{ ternary (include "outpost.hookServiceAccountName" .) (include "outpost.serviceAccountName" .) $hook }}
 automountServiceAccountToken: false
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
@@ -286,4 +401,34 @@ nodeSelector:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* One NetworkPolicy egress rule: (dict "to" PEERS "ports" PORTS ["udp" true]); no peers
+     means any address. */}}
+{{- define "outpost.egressRule" -}}
+- ports:
+    {{- range .ports }}
+    - port: {{ int . }}
+      protocol: TCP
+    {{- if $.udp }}
+    - port: {{ int . }}
+      protocol: UDP
+    {{- end }}
+    {{- end }}
+  {{- with .to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/* The metadata server is reachable when asked, or by default when the storage uses the
+     pod's own identity (GCS without a key file, S3 without keys). */}}
+{{- define "outpost.cloudMetadataEgress" -}}
+{{- $on := .Values.networkPolicy.egress.cloudMetadata.enabled -}}
+{{- if kindIs "invalid" $on -}}
+{{- $gcs := and (eq .Values.storage.type "gcs") (not .Values.storage.gcs.existingSecret) -}}
+{{- $s3 := and (eq .Values.storage.type "s3") (not .Values.storage.s3.existingSecret) (not .Values.storage.s3.accessKey) -}}
+{{- if or $gcs $s3 }}true{{ end -}}
+{{- else if $on }}true{{ end -}}
 {{- end -}}

@@ -1,0 +1,1 @@
+../../../../helm/outpost/files/minio_app_user.py
