@@ -75,11 +75,12 @@ def create_app(
     request_checks.init_app(app)
     health.init_app(app)
 
-    from . import api, console, storage_routes
+    from . import api, console, storage_routes, wandb
 
     api.init_app(app)
     console.init_app(app)
     storage_routes.init_app(app)
+    wandb.init_app(app)
     return app
 
 

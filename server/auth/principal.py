@@ -3,7 +3,8 @@
 Both loaders yield a :class:`Principal`, a read-only snapshot of the user row loaded with one
 Core query (no ORM session work on the hot path). Services that change a user load the model
 by ``principal.id``. Sessions authenticate console pages only and API keys authenticate
-``/api/`` only, so a browser session cannot be ridden into the API without CSRF protection.
+the API surface only (``/api/``, and the W&B protocol's ``/graphql`` and ``/files/``), so a
+browser session cannot be ridden into the API without CSRF protection.
 """
 
 from __future__ import annotations
@@ -64,8 +65,11 @@ class Principal:
         return cls(**{name: row[name] for name in PRINCIPAL_COLUMNS}, auth_method=auth_method)
 
 
+API_PATH_PREFIXES = ("/api/", "/files/")
+
+
 def _is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(API_PATH_PREFIXES) or request.path == "/graphql"
 
 
 def init_app(app: Flask) -> None:
