@@ -50,6 +50,7 @@ def project_to_log(entity: str | None, name: str | None) -> Project:
     try:
         project = projects.load_project(team, name, principal())
     except NotFound:
+        may_log(team, name)
         authorize(principal(), "project:create", team)
         try:
             project = projects.create_project(principal(), team, name)
@@ -59,15 +60,17 @@ def project_to_log(entity: str | None, name: str | None) -> Project:
     return project
 
 
-def may_log(target) -> None:
-    """``run:log`` on a project or run, with W&B-worded refusal."""
+def may_log(target: Team | Project | Run, project_name: str | None = None) -> None:
+    """``run:log`` on a team, project or run, refused in words a W&B user understands."""
     try:
         authorize(principal(), "run:log", target)
     except Forbidden as exc:
-        project = target if isinstance(target, Project) else target.project
+        project = target.project if isinstance(target, Run) else target
+        team = target if isinstance(target, Team) else project.team
+        where = f"{team.slug}/{project_name or project.name}"
         raise Forbidden(
-            f"You may not log runs to {project.team.slug}/{project.name}: your role in team "
-            f"{project.team.slug} does not allow logging runs.",
+            f"You may not log runs to {where}: your role in team {team.slug} does not allow "
+            "logging runs.",
             code=exc.code,
             permission="run:log",
         ) from None

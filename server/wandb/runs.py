@@ -180,7 +180,9 @@ def run_node(run: Run) -> dict[str, Any]:
         "eventsLineCount": lambda **_: run_streams.line_count(run, "system"),
         "historyTail": lambda **_: _history_tail(run),
         "eventsTail": "[]",
-        "wandbConfig": lambda **_: "{}",
+        # Clients read a run as initialised when its SDK settings carry "t" (telemetry); a
+        # run Outpost holds always is.
+        "wandbConfig": lambda **_: json.dumps({"t": {}}),
         "historyKeys": lambda **_: _history_keys(run),
         "history": lambda samples=500, minStep=None, maxStep=None, **_: _history(
             run, samples, minStep, maxStep

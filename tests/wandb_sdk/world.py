@@ -17,6 +17,7 @@ def seed() -> dict[str, str]:
     viewer = make_user("vic", email="vic@example.test")
     outsider = make_user("olga", email="olga@example.test")
     doomed = make_user("dan", email="dan@example.test")
+    loner = make_user("nora", email="nora@example.test")  # in no team
     lab = teams.create_team(admin, "lab")
     add_member(lab, member, "member")
     add_member(lab, viewer, "view-only")
@@ -26,7 +27,7 @@ def seed() -> dict[str, str]:
     bot = make_service_account(lab, "ci")
     keys = {
         user.username: api_keys.create_key(user, "sdk", by_operator=True)[1]
-        for user in (admin, member, viewer, outsider, doomed, bot)
+        for user in (admin, member, viewer, outsider, doomed, loner, bot)
     }
     deleted = api_keys.create_key(doomed, "gone", by_operator=True)
     api_keys.delete_key(doomed, deleted[0].key_id)
