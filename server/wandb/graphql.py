@@ -17,11 +17,13 @@ from ..auth import requires
 from ..errors import BadRequest, OutpostError
 from . import artifacts, runs, viewer
 from .executor import Context, complete, fragments_of, operation_of
+from .schema import type_info
 
 MAX_QUERY_CHARS = 100_000
 
 QUERIES: dict[str, Any] = {**viewer.QUERIES, **runs.QUERIES, **artifacts.QUERIES}
 MUTATIONS: dict[str, Any] = {**runs.MUTATIONS, **artifacts.MUTATIONS}
+_ROOT_FIELDS = {"Query": sorted(QUERIES), "Mutation": sorted(MUTATIONS)}
 
 
 def _payload() -> tuple[str, dict[str, Any], str | None]:
@@ -62,6 +64,10 @@ def execute(query: str, variables: dict[str, Any], name: str | None) -> dict[str
         resolver = roots.get(node.name.value)
         if node.name.value == "__typename":
             data[key] = "Mutation" if roots is MUTATIONS else "Query"
+            continue
+        if node.name.value == "__type":
+            info = type_info(ctx.arguments(node).get("name"), _ROOT_FIELDS)
+            data[key] = complete(ctx, info, node.selection_set)
             continue
         try:
             value = resolver(**ctx.arguments(node)) if resolver else None

@@ -14,13 +14,14 @@ def test_init_log_finish_lands_in_outpost(run_sdk, outpost):
     project = unique("mnist")
     result = run_sdk(
         f"""
-        import wandb
+        import time, wandb
         run = wandb.init(project="{project}", entity="lab", config={{"lr": 0.1, "layers": 3}},
-                         tags=["baseline"], notes="first try")
+                         tags=["baseline"], notes="first try",
+                         settings=wandb.Settings(x_stats_sampling_interval=1))
         for step in range(25):
             run.log({{"loss": 1.0 / (step + 1), "acc": step / 25}})
         print("training done")
-        wandb.save("extra.txt") if False else None
+        time.sleep(3)  # a few system-metric samples
         run.finish()
         print(run.id)
         """
