@@ -198,3 +198,21 @@ def test_create_run_files_signs_urls_before_the_size_is_known(client, lab, app):
     listed = client.get("/api/v1/teams/lab/projects/p/runs/r1/files", headers=basic(lab["ada"]))
     sizes = {f["path"]: f["size"] for f in listed.json["items"]}
     assert sizes == {"config.yaml": 8, "output.log": None}
+
+
+def test_a_stop_requested_over_rest_shows_in_the_stopped_status_the_sdk_polls(client, lab):
+    upsert(client, lab["bob"])
+    query = (
+        "query RunStoppedStatus($entityName: String, $projectName: String, $runId: String!) {"
+        " project(name: $projectName, entityName: $entityName) { run(name: $runId) { stopped } } }"
+    )
+    variables = {"entityName": "lab", "projectName": "p", "runId": "r1"}
+    before = gql(client, lab["bob"], query, variables).json["data"]["project"]["run"]
+    assert before == {"stopped": False}
+    stop = client.post("/api/v1/teams/lab/projects/p/runs/r1/stop", headers=basic(lab["ada"]))
+    assert stop.status_code == 200
+    after = gql(client, lab["bob"], query, variables).json["data"]["project"]["run"]
+    assert after == {"stopped": True}
+    stream(client, lab["bob"], {"files": {}, "complete": True, "exitcode": 0})
+    run = client.get("/api/v1/teams/lab/projects/p/runs/r1", headers=basic(lab["ada"])).json
+    assert run["state"] == "stopped"
