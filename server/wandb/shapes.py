@@ -54,14 +54,19 @@ def finite(value: Any) -> Any:
     return value
 
 
+_NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
+
+
 def load_json(text: Any, what: str) -> Any:
-    """A JSON string from the client (or an already decoded value)."""
+    """A JSON string from the client (or an already decoded value), with NaN and infinities
+    as strings (decoded straight to strings: history rows are parsed on the hot path)."""
     if text is None or not isinstance(text, str):
         return finite(text)
     try:
-        return finite(json.loads(text))
-    except ValueError:
+        value = json.loads(text, parse_constant=_NON_FINITE.__getitem__)
+    except (ValueError, KeyError):
         raise ValidationFailed(f"{what} is not valid JSON.", code="malformed_json") from None
+    return finite(value) if "\\u0000" in text else value
 
 
 def unwrap_config(text: Any) -> dict[str, Any]:

@@ -216,3 +216,14 @@ def test_a_stop_requested_over_rest_shows_in_the_stopped_status_the_sdk_polls(cl
     stream(client, lab["bob"], {"files": {}, "complete": True, "exitcode": 0})
     run = client.get("/api/v1/teams/lab/projects/p/runs/r1", headers=basic(lab["ada"])).json
     assert run["state"] == "stopped"
+
+
+def test_nan_and_infinite_metrics_are_kept_as_strings(client, lab):
+    upsert(client, lab["bob"])
+    rows = ['{"_step": 0, "loss": NaN, "grad": Infinity, "low": -Infinity}']
+    body = {"files": {"wandb-history.jsonl": {"offset": 0, "content": rows}}}
+    assert stream(client, lab["bob"], body).status_code == 200
+    items = client.get(
+        "/api/v1/teams/lab/projects/p/runs/r1/history", headers=basic(lab["ada"])
+    ).json["items"]
+    assert items == [{"_step": 0, "loss": "NaN", "grad": "Infinity", "low": "-Infinity"}]
