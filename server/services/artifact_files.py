@@ -1,7 +1,9 @@
 """Artifact files in the team's bucket: manifests, content-addressed objects, clean-up.
 
 Every file is stored under a key derived from its sha256 (``artifacts/sha256/<hex>``), so a file
-that several versions share is uploaded and stored once per team. A version's manifest is kept as
+that several versions share is uploaded and stored once per team. W&B clients name files by
+MD5 instead: their digests are ``md5:<hex>`` and their objects ``artifacts/md5/<hex>``, and
+their bytes are checked against the MD5 before a version commits. A version's manifest is kept as
 rows (for paging and lookups) and, at commit, as one JSON object in the bucket.
 
 Deduplication trusts only objects that a *committed* version of the team refers to; clean-up
@@ -31,9 +33,12 @@ from . import files
 log = logging.getLogger(__name__)
 
 OBJECT_PREFIX = "artifacts/sha256/"
+MD5_PREFIX = "artifacts/md5/"
 MANIFEST_PREFIX = "artifacts/manifests/"
 MANIFEST_FORMAT = "outpost.artifact-manifest/1"
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
+MD5_DIGEST_RE = re.compile(r"^md5:[0-9a-f]{32}$")
+MAX_CLIENT_MANIFEST_BYTES = 64 * 1024 * 1024
 # One pre-signed PUT carries one file: the S3 limit for a single upload.
 MAX_FILE_BYTES = 5 * 1024**3
 MAX_FILES = 10_000
@@ -48,6 +53,8 @@ class ManifestEntry:
 
 
 def object_key(digest: str) -> str:
+    if digest.startswith("md5:"):
+        return MD5_PREFIX + digest.removeprefix("md5:")
     return OBJECT_PREFIX + digest
 
 
@@ -59,7 +66,7 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
 def _entry(path: str, digest: str, size: int) -> ManifestEntry:
     files.check_relative_path(path)
     digest = (digest or "").lower().removeprefix("sha256:")
-    if not DIGEST_RE.match(digest):
+    if not DIGEST_RE.match(digest) and not MD5_DIGEST_RE.match(digest):
         raise ValidationFailed(
             f"{path}: the digest must be the file's sha256 as 64 hexadecimal characters.",
             code="invalid_digest",
@@ -183,9 +190,76 @@ def verify_objects(team: Team, entries: list[ManifestEntry]) -> None:
             paths.setdefault(entry.digest, []).append(entry.path)
         problems = []
         for problem in exc.details.get("files", []):
-            digest = problem["key"].removeprefix(OBJECT_PREFIX)
+            key = problem["key"]
+            digest = (
+                "md5:" + key.removeprefix(MD5_PREFIX)
+                if key.startswith(MD5_PREFIX)
+                else key.removeprefix(OBJECT_PREFIX)
+            )
             problems.append({**problem, "digest": digest, "paths": paths.get(digest, [])})
         raise Conflict(exc.message, code="upload_incomplete", files=problems) from None
+
+
+def verify_md5(team: Team, entries: list[ManifestEntry]) -> None:
+    """Every ``md5:`` object of the manifest holds bytes with that MD5 (the ETag S3 and GCS
+    report for a single upload; read back from the filesystem store, whose ETag is not one).
+
+    Raises Conflict ``digest_mismatch`` naming the paths whose bytes differ.
+    """
+    unique = {e.digest for e in entries if e.digest.startswith("md5:")}
+    bad = sorted(d for d in unique if _md5_of(team, object_key(d)) != d.removeprefix("md5:"))
+    if bad:
+        paths = [e.path for e in entries if e.digest in bad]
+        raise Conflict(
+            f"{len(paths)} file(s) do not have the MD5 they were declared with; upload them again.",
+            code="digest_mismatch",
+            paths=paths,
+        )
+
+
+def _md5_of(team: Team, key: str) -> str | None:
+    from ..storage import StorageError
+
+    info = files.stat(team, key)
+    if info is None:
+        return None
+    if re.fullmatch(r"[0-9a-f]{32}", info.etag or ""):
+        return info.etag
+    where = files.team_location(team)
+    try:
+        return hashlib.md5(where.provider.get_bytes(where.bucket, where.key(key))).hexdigest()
+    except StorageError as exc:
+        raise files.storage_error(exc) from None
+
+
+def read_object(team: Team, key: str, limit: int = MAX_CLIENT_MANIFEST_BYTES) -> bytes | None:
+    """A small object the client uploaded (a W&B manifest), or None when it is not there.
+    Raises ValidationFailed ``manifest_too_large``."""
+    from ..storage import StorageError
+
+    info = files.stat(team, key)
+    if info is None:
+        return None
+    if info.size > limit:
+        raise ValidationFailed("The manifest is too large.", code="manifest_too_large")
+    where = files.team_location(team)
+    try:
+        return where.provider.get_bytes(where.bucket, where.key(key))
+    except StorageError as exc:
+        raise files.storage_error(exc) from None
+
+
+def write_object(team: Team, key: str, data: bytes) -> None:
+    """Store server-written metadata (a client-format manifest) in the team's bucket."""
+    from ..storage import StorageError
+
+    where = files.team_location(team)
+    try:
+        where.provider.put_bytes(
+            where.bucket, where.key(key), data, content_type="application/json"
+        )
+    except StorageError as exc:
+        raise files.storage_error(exc) from None
 
 
 def manifest_key(collection_id: int, version: int) -> str:

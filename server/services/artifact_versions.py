@@ -145,6 +145,7 @@ def commit_version(actor, version: ArtifactVersion, aliases: list[str] = ()) -> 
         if version.state != "committed":
             entries = manifest_entries(version)
             artifact_files.verify_objects(team, entries)
+            artifact_files.verify_md5(team, entries)
             key = artifact_files.manifest_key(collection.id, version.version)
             header = {
                 "team": team.slug,
