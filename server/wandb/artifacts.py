@@ -227,6 +227,7 @@ def _sequence(collection: ArtifactCollection) -> dict[str, Any]:
             "id": _b64(f"Project:{project.id}"),
             "internalId": str(project.id),
             "name": project.name,
+            "entityName": project.team.slug,
             "entity": {"name": project.team.slug},
         },
     }

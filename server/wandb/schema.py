@@ -17,6 +17,11 @@ RUN_FIELDS = (
 PROJECT_FIELDS = (
     "id internalId name entityName entity readOnly createdAt runCount runs run bucket"
 ).split()
+ARTIFACT_FIELDS = (
+    "id artifactSequence artifactType versionIndex description metadata ttlDurationSeconds "
+    "ttlIsInherited tags historyStep state size digest commitHash fileCount createdAt "
+    "updatedAt aliases currentManifest files"
+).split()
 SERVER_INFO_FIELDS = ["features"]
 
 
@@ -24,6 +29,7 @@ def type_info(name: str | None, roots: dict[str, list[str]]) -> dict[str, Any]:
     known = {
         "Run": RUN_FIELDS,
         "Project": PROJECT_FIELDS,
+        "Artifact": ARTIFACT_FIELDS,
         "ServerInfo": SERVER_INFO_FIELDS,
         **roots,
     }
