@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, OutpostError, ValidationFailed
 from ..models import ArtifactCollection, ArtifactVersion, Project
 from ..services import artifact_files, artifact_versions, artifacts, files
 from ..services.teams import load_team
@@ -191,7 +191,12 @@ def commit_artifact(input: dict[str, Any] | None = None, **_: Any) -> dict[str, 
         description=str(state["d"])[:1000],
         run_id=state["r"],
     )
-    version = artifact_versions.commit_version(locate.principal(), version, state["a"])
+    try:
+        version = artifact_versions.commit_version(locate.principal(), version, state["a"])
+    except OutpostError:
+        # W&B clients commit once: a refused commit leaves no pending version behind.
+        artifact_versions.delete_version(version)
+        raise
     artifact_files.write_object(project.team, CLIENT_MANIFESTS + f"{version.id}.json", manifest)
     files.delete(project.team, staged)
     return {"artifact": artifact_node(collection, version)}
