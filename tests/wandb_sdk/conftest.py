@@ -1,11 +1,12 @@
 """The real W&B SDK against a live Outpost.
 
 One Outpost (gunicorn, SQLite, filesystem storage, 127.0.0.1) serves every scenario of the
-session. Each SDK version runs from its own virtualenv (its dependencies must not mix with
-the server's), made once and cached under ``~/.cache/outpost-tests/wandb-<version>``; if it
-cannot be made the tests fail. Scenarios run small training scripts with that venv's python,
-with HOME, WANDB_DIR, WANDB_API_KEY and WANDB_BASE_URL set per test, then read the results
-back through Outpost's REST API.
+session; one more (PostgreSQL, S3 storage on moto) serves a single end-to-end scenario. Each
+SDK version runs from its own virtualenv (its dependencies must not mix with the server's),
+made once and cached under ``~/.cache/outpost-tests/wandb-<version>``; if it cannot be made the
+tests fail. Scenarios run small training scripts with that venv's python, with HOME, WANDB_DIR,
+WANDB_API_KEY and WANDB_BASE_URL set per test, then read the results back through Outpost's
+REST API.
 """
 
 from __future__ import annotations
@@ -95,9 +96,8 @@ def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
         time.sleep(0.3)
 
 
-@pytest.fixture(scope="session")
-def outpost(tmp_path_factory):
-    root = tmp_path_factory.mktemp("outpost-wandb")
+def _start_outpost(root: Path, **settings: str):
+    """Start Outpost under gunicorn with ``OUTPOST_*`` settings, seed it; yield an Outpost."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OUTPOST_", "WANDB_"))}
@@ -109,7 +109,10 @@ def outpost(tmp_path_factory):
         OUTPOST_LOG_LEVEL="WARNING",
         PYTHONPATH=str(REPO),
         HOME=str(root),
+        **{f"OUTPOST_{name.upper()}": value for name, value in settings.items()},
     )
+    if "database_url" in settings:  # serve upgrades only the embedded SQLite database
+        _run_module(["server.cli", "db", "upgrade"], env)
     log = root / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -122,22 +125,49 @@ def outpost(tmp_path_factory):
         )
     try:
         _wait_ready(proc, url, log)
-        seeded = subprocess.run(
-            [sys.executable, "-m", "tests.wandb_sdk.world"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert seeded.returncode == 0, seeded.stderr
-        yield Outpost(url=url, keys=json.loads(seeded.stdout.strip().splitlines()[-1]), env=env)
+        seeded = _run_module(["tests.wandb_sdk.world"], env)
+        yield Outpost(url=url, keys=json.loads(seeded.strip().splitlines()[-1]), env=env)
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _run_module(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def outpost(tmp_path_factory):
+    """The Outpost every scenario uses: SQLite and filesystem storage."""
+    yield from _start_outpost(tmp_path_factory.mktemp("outpost-wandb"))
+
+
+@pytest.fixture(scope="session")
+def outpost_pg_s3(tmp_path_factory, postgres_server, s3_server):
+    """A second Outpost for one end-to-end scenario: PostgreSQL and S3 storage (moto)."""
+    from tests.fixtures.postgres import create_database
+
+    yield from _start_outpost(
+        tmp_path_factory.mktemp("outpost-wandb-pg"),
+        database_url=create_database(postgres_server, "outpost_wandb_sdk"),
+        storage_provider="s3",
+        storage_endpoint=s3_server.endpoint,
+        storage_access_key=s3_server.access_key,
+        storage_secret_key=s3_server.secret_key,
+        storage_bucket_prefix="wandb-sdk",
+    )
 
 
 @dataclass
@@ -158,9 +188,26 @@ class SdkResult:
 @pytest.fixture
 def run_sdk(sdk_python, outpost, tmp_path):
     """Run a script with the SDK: ``run_sdk(code, key="bob", **extra_env)``."""
+    return _runner(sdk_python, outpost, tmp_path)
+
+
+@pytest.fixture
+def run_newest_sdk(outpost, tmp_path):
+    """Like ``run_sdk``, with the newest tested SDK only (for scenarios run once)."""
+    try:
+        python = _make_venv(SDK_VERSIONS[0])
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.fail(f"could not create a virtualenv with wandb=={SDK_VERSIONS[0]}: {exc}")
+    return _runner(python, outpost, tmp_path)
+
+
+def _runner(sdk_python: Path, outpost: Outpost, tmp_path: Path):
     counter = iter(range(1000))
 
-    def run(code: str, key: str = "bob", timeout: int = 180, **extra_env: str) -> SdkResult:
+    def run(
+        code: str, key: str = "bob", timeout: int = 180, server=None, **extra_env: str
+    ) -> SdkResult:
+        server = server or outpost
         where = tmp_path / f"script{next(counter)}"
         where.mkdir()
         script = where / "train.py"
@@ -170,8 +217,8 @@ def run_sdk(sdk_python, outpost, tmp_path):
         env.update(
             HOME=str(where),
             WANDB_DIR=str(where),
-            WANDB_API_KEY=outpost.keys.get(key, key),
-            WANDB_BASE_URL=outpost.url,
+            WANDB_API_KEY=server.keys.get(key, key),
+            WANDB_BASE_URL=server.url,
             WANDB_CONSOLE="wrap",
             **extra_env,
         )
