@@ -227,3 +227,14 @@ def test_nan_and_infinite_metrics_are_kept_as_strings(client, lab):
         "/api/v1/teams/lab/projects/p/runs/r1/history", headers=basic(lab["ada"])
     ).json["items"]
     assert items == [{"_step": 0, "loss": "NaN", "grad": "Infinity", "low": "-Infinity"}]
+
+
+def test_a_console_session_cannot_ride_into_the_protocol(client, lab):
+    from tests.factories import login
+
+    assert login(client, "bob").status_code in (302, 303)
+    response = client.post("/graphql", json={"query": "{ viewer { username } }"})
+    assert response.status_code == 401
+    upsert(client, lab["bob"])
+    response = client.post("/files/lab/p/r1/file_stream", json={"files": {}})
+    assert response.status_code == 401
