@@ -106,7 +106,9 @@ def project_node(project: Project) -> dict[str, Any]:
         "readOnly": not can(locate.principal(), "run:log", project),
         "createdAt": iso(project.created_at),
         "runCount": lambda **_: run_streams.count_runs(project),
-        "runs": lambda after=None, first=50, **_: _runs_page(project, after, first),
+        "runs": lambda after=None, first=50, filters=None, order=None, **_: _runs_page(
+            project, after, first, filters, order
+        ),
         "run": lambda name=None, **_: _run_or_none(project, name),
         "bucket": lambda name=None, **_: _run_or_none(project, name),
         **project_artifact_fields(project),
@@ -123,9 +125,25 @@ def _run_or_none(project: Project, run_id: str | None):
     return run_node(run)
 
 
-def _runs_page(project: Project, after: str | None, first: int | None) -> dict[str, Any]:
+def _filters(raw: Any) -> dict[str, str]:
+    """The W&B run filters Outpost answers: ``{"state": ...}`` and ``{"group": ...}`` (also
+    inside ``$and``); others are ignored (every run matches them)."""
+    filters = load_json(raw, "filters") if raw else {}
+    found: dict[str, str] = {}
+    parts = filters.get("$and", []) + [filters] if isinstance(filters, dict) else []
+    for part in parts:
+        if isinstance(part, dict):
+            for key in ("state", "group"):
+                if isinstance(part.get(key), str):
+                    found[key] = part[key]
+    return found
+
+
+def _runs_page(project: Project, after, first, filters=None, order=None) -> dict[str, Any]:
     limit = max(1, min(int(first or 50), MAX_PAGE))
-    page = paginate(run_service.runs_query(project), Run.id, cursor=after, limit=limit)
+    stmt = run_service.runs_query(project, **_filters(filters))
+    newest_first = str(order or "").startswith("-")
+    page = paginate(stmt, Run.id, cursor=after, limit=limit, descending=newest_first)
     run_service.attach_project(page.items, project)
     edges = [{"node": run_node(run), "cursor": encode_cursor(run.id)} for run in page.items]
     end = edges[-1]["cursor"] if edges else after

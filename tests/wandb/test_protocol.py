@@ -238,3 +238,27 @@ def test_a_console_session_cannot_ride_into_the_protocol(client, lab):
     upsert(client, lab["bob"])
     response = client.post("/files/lab/p/r1/file_stream", json={"files": {}})
     assert response.status_code == 401
+
+
+def test_runs_listing_pages_filters_and_orders(client, lab):
+    for run_id in ("a", "b", "c"):
+        upsert(client, lab["bob"], run=run_id)
+    stream(client, lab["bob"], {"files": {}, "complete": True, "exitcode": 0}, run="b")
+    query = (
+        "query Runs($cursor: String, $filters: JSONString, $order: String) {"
+        ' project(name: "p", entityName: "lab") { internalId runCount'
+        " runs(filters: $filters, after: $cursor, first: 2, order: $order) {"
+        " edges { node { name state projectId } cursor } pageInfo { endCursor hasNextPage } } } }"
+    )
+    first = gql(client, lab["ada"], query, {"order": "+created_at"}).json["data"]["project"]
+    assert int(first["internalId"]) == first["runs"]["edges"][0]["node"]["projectId"]
+    assert first["runCount"] == 3
+    assert [e["node"]["name"] for e in first["runs"]["edges"]] == ["a", "b"]
+    assert first["runs"]["pageInfo"]["hasNextPage"] is True
+    cursor = first["runs"]["pageInfo"]["endCursor"]
+    rest = gql(client, lab["ada"], query, {"cursor": cursor}).json["data"]["project"]["runs"]
+    assert [e["node"]["name"] for e in rest["edges"]] == ["c"]
+    newest = gql(client, lab["ada"], query, {"order": "-created_at"}).json["data"]["project"]
+    assert [e["node"]["name"] for e in newest["runs"]["edges"]] == ["c", "b"]
+    done = gql(client, lab["ada"], query, {"filters": '{"state": "finished"}'}).json["data"]
+    assert [e["node"]["name"] for e in done["project"]["runs"]["edges"]] == ["b"]
