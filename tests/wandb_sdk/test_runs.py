@@ -131,7 +131,8 @@ def test_service_account_runs_are_attributed_like_over_rest(run_sdk, outpost):
     named = run_sdk(code, key="bot", WANDB_USERNAME="bob")
     anonymous = run_sdk(code, key="bot")
     stranger = run_sdk(code, key="bot", WANDB_USERNAME="olga")
-    for result in (named, anonymous, stranger):
+    by_email = run_sdk(code, key="bot", WANDB_USER_EMAIL="bob@example.test")
+    for result in (named, anonymous, stranger, by_email):
         assert result.returncode == 0, result.output
     runs = RUNS.format(project=project)
     mine = outpost.ok(f"{runs}/{named.stdout.split()[-1]}")
@@ -140,6 +141,8 @@ def test_service_account_runs_are_attributed_like_over_rest(run_sdk, outpost):
     assert (bot["created_by"], bot["logged_by"]) == ("lab-ci", "lab-ci")
     refused = outpost.ok(f"{runs}/{stranger.stdout.split()[-1]}")
     assert refused["created_by"] == "lab-ci"  # not a member of the team: no attribution
+    emailed = outpost.ok(f"{runs}/{by_email.stdout.split()[-1]}")
+    assert (emailed["created_by"], emailed["logged_by"]) == ("bob", "lab-ci")
 
 
 def test_login_verify_and_the_public_api(run_sdk, outpost):
