@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import requests
@@ -59,8 +60,24 @@ def _server(args, env, command, log: Path) -> tuple[subprocess.Popen, str]:
             command(port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
-    _wait(url + "/graphql", proc)
+    try:
+        _wait(url + "/graphql", proc)
+    except BaseException:
+        proc.terminate()
+        raise
     return proc, url
+
+
+def _started(stack: ExitStack, started: tuple[subprocess.Popen, str]) -> str:
+    """Stop the server when the benchmark ends, however it ends; return its URL."""
+    proc, url = started
+
+    def stop() -> None:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    stack.callback(stop)
+    return url
 
 
 def _log(python: Path, url: str, key: str, args, work: Path) -> tuple[float, list[str]]:
@@ -91,11 +108,16 @@ def _log(python: Path, url: str, key: str, args, work: Path) -> tuple[float, lis
             )
         )
     ids = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=1800)
-        if proc.returncode != 0:
-            raise SystemExit(f"an SDK process failed:\n{err[-2000:]}")
-        ids.append(out.strip().splitlines()[-1])
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=1800)
+            if proc.returncode != 0:
+                raise SystemExit(f"an SDK process failed:\n{err[-2000:]}")
+            ids.append(out.strip().splitlines()[-1])
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
     return time.monotonic() - started, ids
 
 
@@ -125,29 +147,23 @@ def main() -> None:
             [sys.executable, "-m", "server.cli", "db", "upgrade"], cwd=ROOT, env=env, check=True
         )
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers)]
-    null, null_url = _server(
-        args,
-        env,
-        lambda p: gunicorn + ["-b", f"127.0.0.1:{p}", "bench.wandb_null_server:app"],
-        work / "null.log",
-    )
-    outpost, url = _server(
-        args,
-        env,
-        lambda p: [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--bind",
-            f"127.0.0.1:{p}",
-            "--workers",
-            str(args.workers),
-        ],
-        work / "outpost.log",
-    )
-    try:
-        env["OUTPOST_URL"] = url
+    serve = [sys.executable, "-m", "server.cli", "serve", "--workers", str(args.workers)]
+    with ExitStack() as servers:
+        null_url = _started(
+            servers,
+            _server(
+                args,
+                env,
+                lambda p: [*gunicorn, "-b", f"127.0.0.1:{p}", "bench.wandb_null_server:app"],
+                work / "null.log",
+            ),
+        )
+        url = _started(
+            servers,
+            _server(
+                args, env, lambda p: [*serve, "--bind", f"127.0.0.1:{p}"], work / "outpost.log"
+            ),
+        )
         seeded = subprocess.run(
             [sys.executable, "-m", "tests.wandb_sdk.world"],
             cwd=ROOT,
@@ -167,10 +183,6 @@ def main() -> None:
                 timeout=30,
             ).json()
             rows += run["history"]["rows"]
-    finally:
-        for proc in (null, outpost):
-            proc.terminate()
-            proc.wait(timeout=30)
     backend = "postgresql" if args.database_url else "sqlite"
     print(
         f"{args.processes} SDK processes x {args.steps} steps x {args.metrics} metrics "
