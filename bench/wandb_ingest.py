@@ -147,6 +147,7 @@ def main() -> None:
             [sys.executable, "-m", "server.cli", "db", "upgrade"], cwd=ROOT, env=env, check=True
         )
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers)]
+    gunicorn += ["--access-logfile", "-", "--access-logformat", "%(t)s %(r)s %(s)s %(M)sms"]
     serve = [sys.executable, "-m", "server.cli", "serve", "--workers", str(args.workers)]
     with ExitStack() as servers:
         null_url = _started(

@@ -59,7 +59,9 @@ ROOTS = {
 
 @app.post("/graphql")
 def graphql():
-    body = request.get_json()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return {"errors": [{"message": "send a GraphQL query"}]}, 400
     document = parse(body["query"])
     operation = operation_of(document, body.get("operationName") or None)
     ctx = Context(fragments_of(document), body.get("variables") or {})
