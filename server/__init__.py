@@ -89,12 +89,13 @@ def create_app(
 
     metrics.init_app(app)
 
-    from . import api, console, scim, storage_routes
+    from . import api, console, scim, storage_routes, wandb
 
     api.init_app(app)
     console.init_app(app)
     scim.init_app(app)
     storage_routes.init_app(app)
+    wandb.init_app(app)
     _trust_proxies(app, settings.trusted_proxies)
     return app
 

@@ -2,9 +2,9 @@
 
 Both loaders yield a :class:`Principal`, a read-only snapshot of the user row loaded with one
 Core query (no ORM session work on the hot path). Services that change a user load the model
-by ``principal.id``. Sessions authenticate console pages only; API keys authenticate ``/api/``
-and ``/scim/`` only, and SCIM tokens ``/scim/`` only, so a browser session cannot be ridden
-into the API without CSRF protection.
+by ``principal.id``. Sessions authenticate console pages only; API keys authenticate the API
+surface only (``/api/``, ``/scim/``, and the W&B protocol's ``/graphql`` and ``/files/``), and SCIM
+tokens ``/scim/`` only, so a browser session cannot be ridden into the API without CSRF protection.
 """
 
 from __future__ import annotations
@@ -65,12 +65,15 @@ class Principal:
         return cls(**{name: row[name] for name in PRINCIPAL_COLUMNS}, auth_method=auth_method)
 
 
+API_PATH_PREFIXES = ("/api/", "/files/", "/scim/")
+
+
 def _is_scim_request() -> bool:
     return request.path == "/scim" or request.path.startswith("/scim/")
 
 
 def _is_api_request() -> bool:
-    return request.path.startswith("/api/") or _is_scim_request()
+    return request.path.startswith(API_PATH_PREFIXES) or request.path in ("/graphql", "/scim")
 
 
 def init_app(app: Flask) -> None:

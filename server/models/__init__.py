@@ -13,6 +13,7 @@ from .registry import ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel
 from .report import Report, ReportComment, ReportFollow
 from .role import CustomRole
 from .run import Run, RunFile, RunHistoryRow
+from .run_stream import RunStreamLine
 from .scim_token import ScimToken
 from .setting import InstanceSetting
 from .sweep import Sweep
@@ -45,6 +46,7 @@ __all__ = [
     "Run",
     "RunFile",
     "RunHistoryRow",
+    "RunStreamLine",
     "ScimToken",
     "Sweep",
     "Team",

@@ -94,6 +94,7 @@ class RunFile(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(String(512))
-    size: Mapped[int] = mapped_column(BigInteger)
+    # Null while a file declared without a size (W&B clients) has not been seen uploaded.
+    size: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -2,6 +2,11 @@
 
 The secret is 256 random bits, so a fast hash is as safe as a slow one here and keeps key checks
 cheap on every API request (password hashing is for low-entropy secrets).
+
+Keys are ``op_<12 id chars>_<43 letters and digits>``: no ``-`` anywhere, because the W&B SDK
+checks a key locally before sending it (the part after the first ``-``, or the whole key when it
+has none, must be 40+ word characters). Keys minted before this rule (whose secret came from
+``token_urlsafe`` and may hold ``-``) keep working: only the key id's shape is checked here.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+import string
 from datetime import timedelta
 
 from sqlalchemy import bindparam, select
@@ -27,6 +33,8 @@ KEY_PREFIX = "op_"
 KEY_ID_LENGTH = len(KEY_PREFIX) + 12
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+SECRET_LENGTH = 43  # 43 × log2(62) ≈ 256 bits
 
 
 def _hash_secret(secret: str) -> str:
@@ -35,7 +43,7 @@ def _hash_secret(secret: str) -> str:
 
 def _new_key() -> tuple[str, str, str]:
     key_id = KEY_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(12))
-    secret = secrets.token_urlsafe(32)
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
     return key_id, secret, f"{key_id}_{secret}"
 
 

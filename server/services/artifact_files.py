@@ -1,7 +1,9 @@
 """Artifact files in the team's bucket: manifests, content-addressed objects, clean-up.
 
 Every file is stored under a key derived from its sha256 (``artifacts/sha256/<hex>``), so a file
-that several versions share is uploaded and stored once per team. A version's manifest is kept as
+that several versions share is uploaded and stored once per team. W&B clients name files by
+MD5 instead: their digests are ``md5:<hex>`` and their objects ``artifacts/md5/<hex>``, and
+their bytes are checked against the MD5 before a version commits. A version's manifest is kept as
 rows (for paging and lookups) and, at commit, as one JSON object in the bucket.
 
 Clients never write a content-addressed key. Upload URLs name a per-version staging key
@@ -18,6 +20,7 @@ told it need not upload.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -38,9 +41,12 @@ log = logging.getLogger(__name__)
 
 OBJECT_PREFIX = "artifacts/sha256/"
 STAGING_PREFIX = "artifacts/staging/"
+MD5_PREFIX = "artifacts/md5/"
 MANIFEST_PREFIX = "artifacts/manifests/"
 MANIFEST_FORMAT = "outpost.artifact-manifest/1"
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
+MD5_DIGEST_RE = re.compile(r"^md5:[0-9a-f]{32}$")
+MAX_CLIENT_MANIFEST_BYTES = 64 * 1024 * 1024
 # One pre-signed PUT carries one file: the S3 limit for a single upload.
 MAX_FILE_BYTES = 5 * 1024**3
 MAX_FILES = 10_000
@@ -56,12 +62,26 @@ class ManifestEntry:
 
 def object_key(digest: str) -> str:
     """Where verified bytes live; only the server writes here."""
+    if digest.startswith("md5:"):
+        return MD5_PREFIX + digest.removeprefix("md5:")
     return OBJECT_PREFIX + digest
 
 
-def staging_key(version_id: int, digest: str) -> str:
-    """Where a pending version's client uploads this object (the only key its URL names)."""
+def staging_key(version_id: int | str, digest: str) -> str:
+    """Where a pending version's client uploads this object (the only key its URL names).
+    ``version_id`` may also be a door's own staging name for an upload that precedes the
+    version (the W&B protocol uploads files before it creates the version)."""
     return f"{STAGING_PREFIX}{version_id}/{digest}"
+
+
+def declared_digest(digest: str, size: int):
+    """The digest check for a manifest digest: sha256 hex, or ``md5:<hex>`` (W&B clients)."""
+    from ..storage import Digest, DigestCheck
+
+    if digest.startswith("md5:"):
+        raw = bytes.fromhex(digest.removeprefix("md5:"))
+        return DigestCheck([Digest.md5_base64(base64.b64encode(raw).decode())], size)
+    return DigestCheck([Digest.sha256(digest)], size)
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
@@ -72,7 +92,7 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
 def _entry(path: str, digest: str, size: int) -> ManifestEntry:
     files.check_relative_path(path)
     digest = (digest or "").lower().removeprefix("sha256:")
-    if not DIGEST_RE.match(digest):
+    if not DIGEST_RE.match(digest) and not MD5_DIGEST_RE.match(digest):
         raise ValidationFailed(
             f"{path}: the digest must be the file's sha256 as 64 hexadecimal characters.",
             code="invalid_digest",
@@ -227,10 +247,10 @@ def _check_one(team: Team, version_id: int, digest: str, size: int, where: str) 
     """Stream one object through the digest check; staged bytes that pass move to their
     content address. Raises DigestMismatch (the wrong bytes are deleted), Conflict
     ``upload_incomplete`` when the object vanished meanwhile."""
-    from ..storage import Digest, DigestCheck, DigestMismatch
+    from ..storage import DigestMismatch
 
-    def check() -> DigestCheck:
-        return DigestCheck([Digest.sha256(digest)], size)
+    def check():
+        return declared_digest(digest, size)
 
     staged = staging_key(version_id, digest)
     if where == "staged" and files.claim(team, staged, object_key(digest), check()):
@@ -271,7 +291,7 @@ def verify_objects(team: Team, version_id: int, entries: list[ManifestEntry], kn
                     "key": staging_key(version_id, digest),
                     "problem": "digest",
                     "digest": digest,
-                    "found": exc.found.get("sha256"),
+                    "found": exc.found.get("md5" if digest.startswith("md5:") else "sha256"),
                     "paths": paths[digest],
                 }
             )
@@ -289,6 +309,36 @@ def verify_objects(team: Team, version_id: int, entries: list[ManifestEntry], kn
             code="digest_mismatch",
             files=mismatches,
         )
+
+
+def read_object(team: Team, key: str, limit: int = MAX_CLIENT_MANIFEST_BYTES) -> bytes | None:
+    """A small object the client uploaded (a W&B manifest), or None when it is not there.
+    Raises ValidationFailed ``manifest_too_large``."""
+    from ..storage import StorageError
+
+    info = files.stat(team, key)
+    if info is None:
+        return None
+    if info.size > limit:
+        raise ValidationFailed("The manifest is too large.", code="manifest_too_large")
+    where = files.team_location(team)
+    try:
+        return where.provider.get_bytes(where.bucket, where.key(key))
+    except StorageError as exc:
+        raise files.storage_error(exc) from None
+
+
+def write_object(team: Team, key: str, data: bytes) -> None:
+    """Store server-written metadata (a client-format manifest) in the team's bucket."""
+    from ..storage import StorageError
+
+    where = files.team_location(team)
+    try:
+        where.provider.put_bytes(
+            where.bucket, where.key(key), data, content_type="application/json"
+        )
+    except StorageError as exc:
+        raise files.storage_error(exc) from None
 
 
 def manifest_key(collection_id: int, version: int) -> str:

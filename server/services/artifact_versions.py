@@ -132,7 +132,7 @@ def _lock_version(version: ArtifactVersion) -> ArtifactVersion:
     return locked
 
 
-def _verify_uploads(team, version: ArtifactVersion) -> None:
+def _verify_uploads(team, version: ArtifactVersion, staging: str | None) -> None:
     """Check the bytes of every object the version does not share with a committed version,
     moving them from staging to their content address (``artifact_files.verify_objects``).
 
@@ -140,15 +140,18 @@ def _verify_uploads(team, version: ArtifactVersion) -> None:
     file through the digest check may take minutes."""
     entries = manifest_entries(version)
     known = artifact_files.committed_sizes(team.id, [e.digest for e in entries])
-    version_id = version.id
+    where = staging or version.id
     db.session.commit()
-    artifact_files.verify_objects(team, version_id, entries, known)
+    artifact_files.verify_objects(team, where, entries, known)
 
 
-def commit_version(actor, version: ArtifactVersion, aliases: list[str] = ()) -> ArtifactVersion:
-    """Check that every object arrived with its declared size and sha256, write the manifest
+def commit_version(
+    actor, version: ArtifactVersion, aliases: list[str] = (), staging: str | None = None
+) -> ArtifactVersion:
+    """Check that every object arrived with its declared size and digest, write the manifest
     object and commit the version (``latest`` moves to it when it is the newest); set
-    ``aliases`` too. A committed version's bytes never change.
+    ``aliases`` too. A committed version's bytes never change. ``staging`` names where a door
+    that uploads before the version exists put the bytes (default: the version's own staging).
 
     Idempotent for a committed version. Raises Conflict ``upload_incomplete`` naming what is
     missing, Conflict ``digest_mismatch`` naming files whose bytes differ (the version stays
@@ -158,7 +161,7 @@ def commit_version(actor, version: ArtifactVersion, aliases: list[str] = ()) -> 
     collection = version.collection
     team = collection.project.team
     if version.state != "committed":
-        _verify_uploads(team, version)
+        _verify_uploads(team, version, staging)
     try:
         version = _lock_version(version)
         if version.state != "committed":

@@ -27,33 +27,73 @@ def object_key(run_pk: int, path: str) -> str:
     return f"runs/{run_pk}/{path}"
 
 
-def declare_file(run: Run, path: str, size: int) -> tuple[RunFile, dict[str, Any]]:
+def declare_file(run: Run, path: str, size: int | None) -> tuple[RunFile, dict[str, Any]]:
     """Record ``path`` (replacing an earlier declaration of it) and return the upload URL.
 
-    Raises ValidationFailed (``invalid_path``, ``file_too_large``), or the storage error when
-    the team's bucket cannot sign the URL (nothing is recorded then).
+    ``size`` pins the upload's length; None (W&B clients name files before they know sizes)
+    signs a URL for up to the largest upload and leaves the size unknown until
+    :func:`record_uploaded` sees the object. Raises ValidationFailed (``invalid_path``,
+    ``file_too_large``), or the storage error when the team's bucket cannot sign the URL
+    (nothing is recorded then).
     """
     files.check_relative_path(path)
-    if not 0 <= size <= MAX_FILE_BYTES:
+    if size is not None and not 0 <= size <= MAX_FILE_BYTES:
         raise ValidationFailed(
             f"A run file is 0 to {MAX_FILE_BYTES} bytes (one upload request).",
             code="file_too_large",
         )
     upload = files.upload_url(run.project.team, object_key(run.id, path), size=size)
-    record = db.session.scalar(
-        select(RunFile).where(RunFile.run_pk == run.id, RunFile.path == path)
-    )
-    if record is None:
-        record = RunFile(run_pk=run.id, path=path, size=size)
-        db.session.add(record)
+    record = _record(run, path)
     record.size = size
     audit_run("run:upload_file", run, path=path, size=size)
     db.session.commit()
     return record, upload
 
 
-def files_query(run: Run):
-    return select(RunFile).where(RunFile.run_pk == run.id)
+def declare_files(run: Run, paths: list[str]) -> list[tuple[RunFile, dict[str, Any]]]:
+    """Declare several files of unknown size at once (one audit event, one commit)."""
+    for path in paths:
+        files.check_relative_path(path)
+    declared = []
+    for path in dict.fromkeys(paths):
+        upload = files.upload_url(run.project.team, object_key(run.id, path), size=None)
+        record = _record(run, path)
+        record.size = None
+        declared.append((record, upload))
+    audit_run("run:upload_file", run, paths=sorted(set(paths)))
+    db.session.commit()
+    return declared
+
+
+def _record(run: Run, path: str) -> RunFile:
+    record = db.session.scalar(
+        select(RunFile).where(RunFile.run_pk == run.id, RunFile.path == path)
+    )
+    if record is None:
+        record = RunFile(run_pk=run.id, path=path)
+        db.session.add(record)
+    return record
+
+
+def record_uploaded(run: Run, paths: list[str]) -> None:
+    """The client says these declared files are uploaded: read their sizes from the bucket.
+    A path never declared, or whose object is not there, is left as it is."""
+    records = db.session.scalars(
+        select(RunFile).where(RunFile.run_pk == run.id, RunFile.path.in_(paths[:CHUNK]))
+    ).all()
+    for record in records:
+        info = files.stat(run.project.team, object_key(run.id, record.path))
+        if info is not None:
+            record.size = info.size
+    db.session.commit()
+
+
+def files_query(run: Run, names: list[str] | None = None):
+    """The run's files; with ``names``, only those paths."""
+    stmt = select(RunFile).where(RunFile.run_pk == run.id)
+    if names:
+        stmt = stmt.where(RunFile.path.in_(names[:CHUNK]))
+    return stmt
 
 
 def download(run: Run, record: RunFile) -> dict[str, Any]:
