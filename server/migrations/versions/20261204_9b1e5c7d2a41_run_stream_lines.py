@@ -1,7 +1,7 @@
 """run console log and system metrics lines; run files declared before their size is known
 
 Revision ID: 9b1e5c7d2a41
-Revises: 4f7a06a2bf79
+Revises: 7c1e5a9d3b20
 Create Date: 2026-12-04 19:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9b1e5c7d2a41"
-down_revision = "4f7a06a2bf79"
+down_revision = "7c1e5a9d3b20"
 branch_labels = None
 depends_on = None
 
