@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         home,
         profile,
         signup,
+        sso,
         team_invitations,
         team_members,
         team_registry,

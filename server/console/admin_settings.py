@@ -18,13 +18,14 @@ from .admin_forms import RESET_PREFIX, TestEmailForm, settings_form
 GROUPS = [
     ("general", "General"),
     ("security", "Sign-in and security"),
+    ("sso", "Single sign-on (OpenID Connect)"),
     ("teams", "Teams"),
     ("projects", "Projects"),
     ("email", "E-mail (SMTP)"),
     ("storage", "Storage"),
     ("retention", "Data retention"),
 ]
-_WORDS = {"smtp": "SMTP", "byob": "BYOB", "api": "API"}
+_WORDS = {"smtp": "SMTP", "byob": "BYOB", "api": "API", "oidc": "OIDC", "sso": "SSO"}
 
 
 def label(name: str) -> str:

@@ -23,6 +23,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("console.home")
 
 
+def start_session(user) -> None:
+    """Sign ``user`` in to the console (password and single sign-on alike)."""
+    session.permanent = True
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -35,8 +41,7 @@ def login():
         except OutpostError as error:
             flash(error.message, "error")
             return render_template("console/login.html", form=form), 401
-        session.permanent = True
-        login_user(user)
+        start_session(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("console/login.html", form=form)
 

@@ -4,6 +4,7 @@ from .activity import ActivityDaily, ActivityDayTotal, ActivityMonthly, TeamStor
 from .api_key import ApiKey
 from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion
 from .audit import AuditEvent
+from .identity import UserIdentity
 from .invitation import TeamInvitation
 from .membership import Membership
 from .profile import UserProfile
@@ -47,6 +48,7 @@ __all__ = [
     "TeamInvitation",
     "TeamStorageUsage",
     "User",
+    "UserIdentity",
     "UserInvite",
     "UserProfile",
 ]

@@ -36,6 +36,9 @@ def test_public_routes_are_the_expected_few(app):
         "console.login",
         "console.logout",
         "console.setup",
+        # Single sign-on: the start of the OpenID Connect flow and the provider's redirect back.
+        "console.oidc_login",
+        "console.oidc_callback",
         # Sign-up (refused unless signup_mode is open) and the one-time user invitation link.
         "console.signup",
         "console.accept_invite",

@@ -1,0 +1,50 @@
+"""single sign-on: identities at the OpenID Connect provider, break-glass admins
+
+Revision ID: a1c0d5e7f9b2
+Revises: 4f7a06a2bf79
+Create Date: 2026-12-04 19:40:00.000000
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "a1c0d5e7f9b2"
+down_revision = "4f7a06a2bf79"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "user_identities",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("issuer", sa.String(length=255), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_user_identities_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_identities")),
+        sa.UniqueConstraint("issuer", "subject", name=op.f("uq_user_identities_issuer")),
+    )
+    op.create_index(
+        op.f("ix_user_identities_user_id"), "user_identities", ["user_id"], unique=False
+    )
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(
+            sa.Column("break_glass", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("break_glass")
+    op.drop_index(op.f("ix_user_identities_user_id"), table_name="user_identities")
+    op.drop_table("user_identities")
