@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.alert_sinks",
     "tests.fixtures.oidc",
+    "tests.fixtures.forged_oidc",
 ]
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

@@ -11,7 +11,15 @@ from server.models import User, UserIdentity
 from server.services import user_invites
 from server.services import users as user_service
 from tests.factories import make_user
-from tests.sso_support import finish, login_events, refusal_reasons, signed_in, start
+from tests.sso_support import (
+    finish,
+    login_events,
+    query,
+    refusal_reasons,
+    signed_in,
+    start,
+    with_query,
+)
 
 
 @pytest.fixture
@@ -165,3 +173,18 @@ def test_an_invitation_is_accepted_through_sso(sso_client, oidc_provider):
     assert invite.user.state == "active"
     link = next(e for e in login_events() if e.action == "sso:link")
     assert link.details["invitation_accepted"] is True
+
+
+def test_replayed_code_is_refused_by_the_provider(sso_client, oidc_provider):
+    make_user("jo", email="jo@example.test")
+    oidc_provider.set_user("sub-jo", email="jo@example.test", email_verified=True)
+    first = oidc_provider.authorize(start(sso_client), "sub-jo")
+    assert finish(sso_client, first).status_code == 302
+    attacker = sso_client.application.test_client()
+    fresh = oidc_provider.authorize(start(attacker), "sub-jo")
+    # The attacker's own (valid) state with the victim's already used code.
+    response = finish(attacker, with_query(fresh, code=query(first)["code"]))
+    assert response.status_code == 401
+    assert "refused the sign-in" in response.get_data(as_text=True)
+    assert not signed_in(attacker)
+    assert refusal_reasons()[-1].startswith("provider_error")
