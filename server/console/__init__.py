@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         admin_license,
         admin_roles,
         admin_settings,
+        admin_sign_in,
         admin_teams,
         admin_users,
         api_keys,

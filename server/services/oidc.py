@@ -223,3 +223,69 @@ def logout_url(id_token: str | None, post_logout_redirect_uri: str) -> str | Non
         id_token_hint=id_token,
         client_id=settings.client_id,
     )["url"]
+
+
+def _fetch_json(url: str, what: str, problems: list[str]) -> dict[str, Any] | None:
+    try:
+        response = requests.get(url, timeout=_timeouts(), allow_redirects=False)
+    except requests.Timeout:
+        problems.append(f"The {what} at {url} did not answer in time.")
+        return None
+    except requests.RequestException as exc:
+        problems.append(f"The {what} at {url} cannot be reached ({type(exc).__name__}).")
+        return None
+    if response.status_code != 200:
+        problems.append(f"The {what} at {url} answered HTTP {response.status_code}, not 200.")
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        problems.append(f"The {what} at {url} is not JSON.")
+        return None
+    if not isinstance(body, dict):
+        problems.append(f"The {what} at {url} is not a JSON object.")
+        return None
+    return body
+
+
+def check_provider() -> tuple[list[str], list[str]]:
+    """Fetch the discovery document (and the JWKS) of the configured issuer; returns
+    ``(problems, facts)`` in words for the console's "Test" button."""
+    settings = current_settings()
+    if settings is None:
+        return ["Set both the issuer URL and the client ID first."], []
+    problem = issuer_problem(settings.issuer)
+    if problem:
+        return [problem], []
+    problems: list[str] = []
+    url = settings.issuer + DISCOVERY_PATH
+    metadata = _fetch_json(url, "discovery document", problems)
+    if metadata is None:
+        problems.append(
+            "Check the issuer URL: it is the provider's issuer without the "
+            "/.well-known part (Keycloak: https://HOST/realms/REALM; Okta: https://ORG.okta.com)."
+        )
+        return problems, []
+    if metadata.get("issuer") != settings.issuer:
+        problems.append(
+            f"The discovery document names the issuer {metadata.get('issuer')!r}, but the "
+            f"setting says {settings.issuer!r}: ID tokens would be refused. Use exactly the "
+            "provider's issuer."
+        )
+    for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        if not metadata.get(key):
+            problems.append(f"The discovery document has no {key}.")
+    methods = metadata.get("code_challenge_methods_supported")
+    if methods is not None and "S256" not in methods:
+        problems.append("The provider does not offer PKCE with S256, which Outpost uses.")
+    facts = [f"Discovery document found at {url}."]
+    if metadata.get("jwks_uri"):
+        jwks = _fetch_json(metadata["jwks_uri"], "key set (JWKS)", problems)
+        if jwks is not None and not jwks.get("keys"):
+            problems.append("The provider's key set (JWKS) has no keys.")
+        elif jwks is not None:
+            facts.append(f"The provider publishes {len(jwks['keys'])} signing key(s).")
+    if metadata.get("end_session_endpoint"):
+        facts.append("Signing out of Outpost also signs out of the provider.")
+    facts.append(f"Register this redirect URI at the provider: {callback_url()}")
+    return problems, facts
