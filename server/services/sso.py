@@ -51,7 +51,8 @@ def _email(claims: dict[str, Any]) -> str | None:
 def _free_username(claims: dict[str, Any], claim: str, email: str | None) -> str:
     raw = str(claims.get(claim) or "").strip().lower()
     if not raw and email:
-        raw = email.split("@", 1)[0]
+        raw = email
+    raw = raw.split("@", 1)[0]  # an e-mail-like login (Okta) names the account by its local part
     base = re.sub(r"[^a-z0-9_-]+", "-", raw)
     base = re.sub(r"-{2,}", "-", base).strip("-_")[:56] or "user"
     candidate, n = base, 1

@@ -121,7 +121,7 @@ def test_just_in_time_provisioning_creates_a_full_seat_user(sso_app, oidc_provid
         "sub-eve",
         email="eve.smith@example.test",
         email_verified=True,
-        preferred_username="Eve Smith",
+        preferred_username="Eve.Smith@example.test",
         name="Eve Smith",
     )
     assert response.status_code == 302 and signed_in(client)
