@@ -49,10 +49,14 @@ def login():
 @bp.post("/logout")
 @public
 def logout():
+    target = url_for("console.login")
     if ConfirmForm().validate_on_submit():
+        from .sso import provider_sign_out_url
+
+        target = provider_sign_out_url() or target  # also end a single sign-on session
         logout_user()
         session.clear()
-    return redirect(url_for("console.login"))
+    return redirect(target)
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])

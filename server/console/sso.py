@@ -1,7 +1,7 @@
 """Single sign-on with OpenID Connect: ``/login/oidc`` starts it, ``/login/oidc/callback``
 finishes it (both URLs are contracts: the provider's client registration names the callback)."""
 
-from flask import redirect, render_template, request, session
+from flask import redirect, render_template, request, session, url_for
 
 from ..auth import public
 from ..services import oidc
@@ -12,6 +12,7 @@ from .auth import _safe_next, start_session
 
 _NEXT = "oidc_next"
 _ID_TOKEN = "oidc_id_token"
+_SIGNED_IN = "oidc_signed_in"
 # An ID token is kept for the provider's sign-out (id_token_hint) only when it leaves the
 # session cookie well under browsers' 4 KB limit.
 _MAX_ID_TOKEN = 2048
@@ -44,9 +45,18 @@ def oidc_callback():
         return _refused(error)
     target = session.pop(_NEXT, None)
     start_session(user)
+    session[_SIGNED_IN] = True
     if id_token and len(id_token) <= _MAX_ID_TOKEN:
         session[_ID_TOKEN] = id_token
     return redirect(_safe_next(target))
+
+
+def provider_sign_out_url() -> str | None:
+    """Where sign-out goes when this session came from the identity provider and the provider
+    offers RP-initiated logout (``end_session_endpoint``); None otherwise."""
+    if not session.get(_SIGNED_IN):
+        return None
+    return oidc.logout_url(session.get(_ID_TOKEN), url_for("console.login", _external=True))
 
 
 @bp.app_context_processor

@@ -10,7 +10,7 @@ from server.extensions import db
 from server.models import User, UserIdentity
 from server.services import user_invites
 from server.services import users as user_service
-from tests.factories import make_user
+from tests.factories import csrf_token, login, make_user
 from tests.sso_support import (
     finish,
     login_events,
@@ -188,3 +188,23 @@ def test_replayed_code_is_refused_by_the_provider(sso_client, oidc_provider):
     assert "refused the sign-in" in response.get_data(as_text=True)
     assert not signed_in(attacker)
     assert refusal_reasons()[-1].startswith("provider_error")
+
+
+def test_sign_out_also_ends_the_provider_session(sso_client, oidc_provider):
+    make_user("kim", email="kim@example.test")
+    sign_in(sso_client, oidc_provider, "sub-kim", email="kim@example.test", email_verified=True)
+    token = csrf_token(sso_client.get("/").get_data(as_text=True))
+    response = sso_client.post("/logout", data={"csrf_token": token})
+    location = response.headers["Location"]
+    assert location.startswith(f"{oidc_provider.issuer}/oauth2/end_session?")
+    params = query(location)
+    assert params["post_logout_redirect_uri"].endswith("/login") and params["id_token_hint"]
+    assert not signed_in(sso_client)
+
+
+def test_password_sign_out_stays_at_outpost(sso_client):
+    make_user("lou")
+    login(sso_client, "lou")
+    token = csrf_token(sso_client.get("/").get_data(as_text=True))
+    response = sso_client.post("/logout", data={"csrf_token": token})
+    assert response.headers["Location"] == "/login"
