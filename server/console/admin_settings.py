@@ -75,7 +75,7 @@ def _render(form, described, errors=None, status=200):
     return render_settings(form, described, errors, status)
 
 
-def render_settings(form, described, errors=None, status=200, only: str | None = None):
+def render_settings(form, described, errors=None, status=200, only: str | None = None, extra=None):
     """The settings page, or with ``only`` the page of one group (Admin › Sign-in: "sso")."""
     by_group = {key: [] for key, _ in GROUPS}
     for entry in described:
@@ -96,6 +96,7 @@ def render_settings(form, described, errors=None, status=200, only: str | None =
         reset_prefix=RESET_PREFIX,
         test_form=test_form,
         smtp_configured=mail.is_configured(),
+        **(extra or {}),
     )
     return page, status
 

@@ -14,6 +14,7 @@ from .report import Report, ReportComment, ReportFollow
 from .role import CustomRole
 from .run import Run, RunFile, RunHistoryRow
 from .setting import InstanceSetting
+from .sso_group import SsoGroupRule, SsoTeamGrant
 from .sweep import Sweep
 from .team import Team
 from .user import User
@@ -43,6 +44,8 @@ __all__ = [
     "Run",
     "RunFile",
     "RunHistoryRow",
+    "SsoGroupRule",
+    "SsoTeamGrant",
     "Sweep",
     "Team",
     "TeamInvitation",

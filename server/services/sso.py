@@ -17,7 +17,7 @@ from ..errors import OutpostError
 from ..extensions import db
 from ..models import User, UserIdentity, UserInvite
 from ..models.base import utcnow
-from . import activity, audit
+from . import activity, audit, sso_groups
 from .oidc import OidcSettings, SsoRefused
 from .seats import ensure_seat_available
 from .users import EMAIL_RE, USERNAME_RE
@@ -178,6 +178,7 @@ def sign_in(settings: OidcSettings, issuer: str, claims: dict[str, Any]) -> User
             claims,
             user,
         )
+    sso_groups.apply_rules(user, claims)
     now = utcnow()
     identity.last_sign_in_at = now
     activity.note_sign_in(user, now)

@@ -1,4 +1,4 @@
-"""single sign-on: identities at the OpenID Connect provider, break-glass admins
+"""single sign-on: identities at the OpenID Connect provider, break-glass admins, group mapping
 
 Revision ID: a1c0d5e7f9b2
 Revises: 4f7a06a2bf79
@@ -37,6 +37,53 @@ def upgrade():
     op.create_index(
         op.f("ix_user_identities_user_id"), "user_identities", ["user_id"], unique=False
     )
+    op.create_table(
+        "sso_group_rules",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("team_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_sso_group_rules_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sso_group_rules")),
+        sa.UniqueConstraint("claim", "value", "team_id", name=op.f("uq_sso_group_rules_claim")),
+    )
+    op.create_index(
+        op.f("ix_sso_group_rules_team_id"), "sso_group_rules", ["team_id"], unique=False
+    )
+    op.create_table(
+        "sso_team_grants",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_sso_team_grants_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_sso_team_grants_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sso_team_grants")),
+        sa.UniqueConstraint("user_id", "team_id", name=op.f("uq_sso_team_grants_user_id")),
+    )
+    op.create_index(
+        op.f("ix_sso_team_grants_team_id"), "sso_team_grants", ["team_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_sso_team_grants_user_id"), "sso_team_grants", ["user_id"], unique=False
+    )
     with op.batch_alter_table("users") as batch:
         batch.add_column(
             sa.Column("break_glass", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -46,5 +93,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("users") as batch:
         batch.drop_column("break_glass")
+    op.drop_table("sso_team_grants")
+    op.drop_table("sso_group_rules")
     op.drop_index(op.f("ix_user_identities_user_id"), table_name="user_identities")
     op.drop_table("user_identities")
