@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.alert_sinks",
     "tests.fixtures.oidc",
     "tests.fixtures.forged_oidc",
+    "tests.fixtures.github_oauth",
 ]
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

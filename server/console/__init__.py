@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         admin_users,
         api_keys,
         auth,
+        github,
         home,
         profile,
         signup,

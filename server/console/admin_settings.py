@@ -19,13 +19,22 @@ GROUPS = [
     ("general", "General"),
     ("security", "Sign-in and security"),
     ("sso", "Single sign-on (OpenID Connect)"),
+    ("github", "GitHub connection"),
     ("teams", "Teams"),
     ("projects", "Projects"),
     ("email", "E-mail (SMTP)"),
     ("storage", "Storage"),
     ("retention", "Data retention"),
 ]
-_WORDS = {"smtp": "SMTP", "byob": "BYOB", "api": "API", "oidc": "OIDC", "sso": "SSO"}
+_WORDS = {
+    "smtp": "SMTP",
+    "byob": "BYOB",
+    "api": "API",
+    "oidc": "OIDC",
+    "sso": "SSO",
+    "github": "GitHub",
+    "url": "URL",
+}
 
 
 def label(name: str) -> str:

@@ -4,6 +4,7 @@ from .activity import ActivityDaily, ActivityDayTotal, ActivityMonthly, TeamStor
 from .api_key import ApiKey
 from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion
 from .audit import AuditEvent
+from .github import GithubConnection
 from .identity import UserIdentity
 from .invitation import TeamInvitation
 from .membership import Membership
@@ -31,6 +32,7 @@ __all__ = [
     "ArtifactVersion",
     "AuditEvent",
     "CustomRole",
+    "GithubConnection",
     "InstanceSetting",
     "Membership",
     "ModelAlias",

@@ -182,6 +182,18 @@ SETTINGS: dict[str, SystemSetting] = {
         _s("oidc_button_label", str, "sso", "Sign-in button text", minimum=1, maximum=64),
         _s("oidc_auto_provision", bool, "sso", "Create accounts at the first SSO sign-in"),
         _s("sso_only", bool, "sso", "Password sign-in only for break-glass system admins"),
+        _s("github_client_id", str, "github", "GitHub OAuth app client ID", maximum=255),
+        _s(
+            "github_client_secret",
+            str,
+            "github",
+            "GitHub OAuth app client secret",
+            maximum=1024,
+            secret=True,
+        ),
+        _s("github_authorize_url", str, "github", "GitHub authorize URL", maximum=500, check=_url),
+        _s("github_token_url", str, "github", "GitHub token URL", maximum=500, check=_url),
+        _s("github_api_url", str, "github", "GitHub API URL", maximum=500, check=_url),
         _s(
             "alert_webhook_allowlist",
             list,

@@ -1,4 +1,5 @@
-"""single sign-on: identities at the OpenID Connect provider, break-glass admins, group mapping
+"""single sign-on: identities at the OpenID Connect provider, break-glass admins, group mapping,
+personal GitHub connections
 
 Revision ID: a1c0d5e7f9b2
 Revises: 4f7a06a2bf79
@@ -84,6 +85,23 @@ def upgrade():
     op.create_index(
         op.f("ix_sso_team_grants_user_id"), "sso_team_grants", ["user_id"], unique=False
     )
+    op.create_table(
+        "github_connections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("github_login", sa.String(length=100), nullable=False),
+        sa.Column("github_id", sa.BigInteger(), nullable=False),
+        sa.Column("token_sealed", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_github_connections_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_github_connections")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_github_connections_user_id")),
+    )
     with op.batch_alter_table("users") as batch:
         batch.add_column(
             sa.Column("break_glass", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -93,6 +111,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("users") as batch:
         batch.drop_column("break_glass")
+    op.drop_table("github_connections")
     op.drop_table("sso_team_grants")
     op.drop_table("sso_group_rules")
     op.drop_index(op.f("ix_user_identities_user_id"), table_name="user_identities")
