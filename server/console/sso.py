@@ -1,7 +1,7 @@
 """Single sign-on with OpenID Connect: ``/login/oidc`` starts it, ``/login/oidc/callback``
 finishes it (both URLs are contracts: the provider's client registration names the callback)."""
 
-from flask import redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session
 
 from ..auth import public
 from ..services import oidc
@@ -56,10 +56,10 @@ def provider_sign_out_url() -> str | None:
     offers RP-initiated logout (``end_session_endpoint``); None otherwise."""
     if not session.get(_SIGNED_IN):
         return None
-    return oidc.logout_url(session.get(_ID_TOKEN), url_for("console.login", _external=True))
+    return oidc.logout_url(session.get(_ID_TOKEN), oidc.public_url("console.login"))
 
 
 @bp.app_context_processor
 def sso_button():
     """The sign-in page asks for the SSO button text only when it renders it."""
-    return {"sso_button_label": oidc.button_label}
+    return {"sso_button_label": oidc.button_label, "sso_callback_url": oidc.callback_url}

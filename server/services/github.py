@@ -62,7 +62,8 @@ def _client() -> FlaskOAuth2App:
 
 def start_connect():
     """The redirect to GitHub's authorization page."""
-    return _client().authorize_redirect(url_for("console.github_callback", _external=True))
+    base = current_app.config["OUTPOST"].url.rstrip("/")  # the OAuth app's registered address
+    return _client().authorize_redirect(base + url_for("console.github_callback"))
 
 
 def _unreachable(exc: Exception) -> GithubRefused:

@@ -133,8 +133,14 @@ def _require_settings() -> OidcSettings:
     return settings
 
 
+def public_url(endpoint: str) -> str:
+    """``endpoint``'s address under OUTPOST_URL, the address the provider's client is
+    registered with (the request's own host may be an internal one behind a proxy)."""
+    return current_app.config["OUTPOST"].url.rstrip("/") + url_for(endpoint)
+
+
 def callback_url() -> str:
-    return url_for("console.oidc_callback", _external=True)
+    return public_url("console.oidc_callback")
 
 
 def start_sign_in():

@@ -39,6 +39,7 @@ def test_connect_show_and_disconnect(github_console, fake_github):
     authorize_url = _to_github(github_console)
     assert authorize_url.startswith(f"{fake_github.base}/login/oauth/authorize?")
     assert query(authorize_url)["scope"] == "read:user"
+    assert query(authorize_url)["redirect_uri"].endswith("/settings/profile/github/callback")
     response = _back(github_console, authorize_url)
     assert response.status_code == 302
     page = html(github_console.get("/settings/profile"))

@@ -58,6 +58,15 @@ def test_sign_in_page_shows_the_button_only_when_configured(make_app, sso_app):
     assert "Sign in with Example ID" in page and "/login/oidc" in page
 
 
+def test_the_redirect_uri_is_under_outpost_url(sso_app):
+    client = sso_app(url="https://outpost.example.com").test_client()
+    params = query(start(client))
+    assert params["redirect_uri"] == "https://outpost.example.com/login/oidc/callback"
+    assert params["code_challenge_method"] == "S256" and params["code_challenge"]
+    assert params["state"] and params["nonce"]
+    assert params["scope"] == "openid email profile"
+
+
 def test_verified_email_links_the_existing_account(sso_client, oidc_provider):
     ada = make_user("ada", email="ada@example.test")
     response = sign_in(

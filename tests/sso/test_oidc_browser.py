@@ -13,18 +13,25 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def sso_server(make_app, oidc_provider):
-    app = make_app(
+    """Outpost served on 127.0.0.1 with OUTPOST_URL set to where it listens (the provider
+    sends the browser back to <OUTPOST_URL>/login/oidc/callback)."""
+    holder = {}
+    server = make_server(
+        "127.0.0.1", 0, lambda environ, respond: holder["app"](environ, respond), threaded=True
+    )
+    base = f"http://127.0.0.1:{server.server_port}"
+    app = holder["app"] = make_app(
+        url=base,
         oidc_issuer=oidc_provider.issuer,
         oidc_client_id="outpost",
         oidc_client_secret="s3cret",
         oidc_button_label="Sign in with Example ID",
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     with app.app_context():
         try:
-            yield app, f"http://127.0.0.1:{server.server_port}"
+            yield app, base
         finally:
             server.shutdown()
             thread.join(timeout=5)
