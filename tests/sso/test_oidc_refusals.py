@@ -120,3 +120,26 @@ def test_http_issuer_is_refused_in_production(make_app, forged_provider):
         response = app.test_client().get("/login/oidc", base_url="https://localhost")
         assert response.status_code == 503
         assert "only outside production" in response.get_data(as_text=True)
+
+
+def test_provider_down_at_the_callback_is_a_clear_page(forged_client, forged_provider):
+    import requests
+
+    authorize = requests.get(start(forged_client), allow_redirects=False, timeout=10)
+    forged_provider.stop()
+    response = finish(forged_client, authorize.headers["Location"])
+    assert response.status_code == 502
+    assert "cannot be reached" in response.get_data(as_text=True)
+    assert not signed_in(forged_client)
+    assert refusal_reasons() == ["provider_unreachable"]
+
+
+def test_a_provider_that_never_answers_is_given_up_on(make_app):
+    from tests.live_server import tarpit
+
+    with tarpit() as (issuer, held):
+        app = make_app(oidc_issuer=issuer, oidc_client_id=CLIENT_ID, outbound_timeout=1.0)
+        with app.app_context():
+            response = app.test_client().get("/login/oidc")
+            assert response.status_code == 502 and held  # it connected, then gave up
+            assert "cannot be reached" in response.get_data(as_text=True)
