@@ -301,6 +301,7 @@ def update_user(
         _apply_state(user, new_state)
     if new_admin != user.system_admin:
         user.system_admin = new_admin
+        user.break_glass = user.break_glass and new_admin  # only system admins are break-glass
         audit.record("user:promote" if new_admin else "user:demote", target=user)
     if new_seat != user.seat_type:
         _apply_seat(user, new_seat)

@@ -40,3 +40,23 @@ def test_only_system_admins_can_be_break_glass(make_app):
         make_user("nia")
         result = app.test_cli_runner().invoke(main, ["users", "break-glass", "nia"])
         assert result.exit_code != 0 and "Only system admins" in result.output
+
+
+def test_break_glass_is_set_in_the_console_and_dropped_on_demotion(make_app):
+    from server.services import users as user_service
+    from tests.console.helpers import html, signed_in
+
+    app = make_app()
+    with app.app_context():
+        root = make_user("root", system_admin=True, password=None)
+        make_user("ops", system_admin=True, password=None)
+        console = signed_in(app.test_client(), root)
+        assert "Make break-glass" in html(console.get("/admin/users"))
+        console.post("/admin/users/ops/change", {"change": "break_glass_on"})
+        db.session.expire_all()
+        ops = user_service.get_by_username("ops")
+        assert ops.break_glass is True
+        assert "Remove break-glass" in html(console.get("/admin/users"))
+        console.post("/admin/users/ops/change", {"change": "demote"})
+        db.session.expire_all()
+        assert user_service.get_by_username("ops").break_glass is False
