@@ -16,6 +16,9 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.alert_sinks",
     "tests.fixtures.redis",
+    "tests.fixtures.oidc",
+    "tests.fixtures.forged_oidc",
+    "tests.fixtures.github_oauth",
 ]
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

@@ -56,6 +56,22 @@ def deactivate(username: str) -> None:
     click.echo(f"Deactivated {username}.")
 
 
+@users.command("break-glass")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Remove the mark instead.")
+@with_appcontext
+def break_glass(username: str, off: bool) -> None:
+    """Mark a system admin as a break-glass account: they may still sign in with a password
+    when SSO-only mode is on, so an identity-provider outage never locks the operator out."""
+    from ..services import users as service
+
+    try:
+        service.set_break_glass(service.get_by_username(username), not off)
+    except OutpostError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{username} is {'no longer ' if off else ''}a break-glass account.")
+
+
 @users.command("show")
 @click.argument("username")
 @click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth import requires
@@ -18,13 +18,23 @@ from .admin_forms import RESET_PREFIX, TestEmailForm, settings_form
 GROUPS = [
     ("general", "General"),
     ("security", "Sign-in and security"),
+    ("sso", "Single sign-on (OpenID Connect)"),
+    ("github", "GitHub connection"),
     ("teams", "Teams"),
     ("projects", "Projects"),
     ("email", "E-mail (SMTP)"),
     ("storage", "Storage"),
     ("retention", "Data retention"),
 ]
-_WORDS = {"smtp": "SMTP", "byob": "BYOB", "api": "API"}
+_WORDS = {
+    "smtp": "SMTP",
+    "byob": "BYOB",
+    "api": "API",
+    "oidc": "OIDC",
+    "sso": "SSO",
+    "github": "GitHub",
+    "url": "URL",
+}
 
 
 def label(name: str) -> str:
@@ -71,20 +81,31 @@ def _changes(form, described: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _render(form, described, errors=None, status=200):
+    return render_settings(form, described, errors, status)
+
+
+def render_settings(form, described, errors=None, status=200, only: str | None = None, extra=None):
+    """The settings page, or with ``only`` the page of one group (Admin › Sign-in: "sso")."""
     by_group = {key: [] for key, _ in GROUPS}
     for entry in described:
         by_group.setdefault(entry["group"], []).append(entry)
     test_form = TestEmailForm(formdata=None, to=current_user.email or "")  # only its data is used
     page = render_template(
         "admin/settings.html",
-        admin_section="settings",
-        groups=[(key, title, by_group[key]) for key, title in GROUPS if by_group.get(key)],
+        admin_section="sign-in" if only == "sso" else "settings",
+        groups=[
+            (key, title, by_group[key])
+            for key, title in GROUPS
+            if by_group.get(key) and only in (None, key)
+        ],
+        only=only,
         form=form,
         errors=errors or {},
         label=label,
         reset_prefix=RESET_PREFIX,
         test_form=test_form,
         smtp_configured=mail.is_configured(),
+        **(extra or {}),
     )
     return page, status
 
@@ -99,12 +120,14 @@ def admin_settings():
 @bp.post("/admin/settings")
 @requires("system:settings")
 def save_admin_settings():
-    described = service.describe_settings()
+    # Admin › Sign-in posts its own group only: the other settings' fields are not on its page.
+    only = "sso" if request.form.get("page") == "sign-in" else None
+    described = [e for e in service.describe_settings() if only in (None, e["group"])]
     form = settings_form(described)
     if not form.validate_on_submit():
         flash("The form was not accepted. Check the fields marked below.", "error")
         errors = {name: messages[0] for name, messages in form.errors.items()}
-        return _render(form, described, errors, 422)
+        return render_settings(form, described, errors, 422, only)
     changes = _changes(form, described)
     if not changes:
         flash("Nothing changed.", "success")
@@ -114,11 +137,13 @@ def save_admin_settings():
     except ValidationFailed as error:
         errors = {e["field"]: e["message"] for e in error.details.get("errors", [])}
         flash(error.message + " Nothing was saved.", "error")
-        return _render(form, described, errors, error.status)
+        return render_settings(form, described, errors, error.status, only)
     except OutpostError as error:
         flash(error.message, "error")
-        return _render(form, described, None, error.status)
+        return render_settings(form, described, None, error.status, only)
     flash(f"Saved: {', '.join(label(name) for name in sorted(changes))}.", "success")
+    if only:
+        return redirect(url_for("console.admin_sign_in"))
     return redirect(url_for("console.admin_settings"))
 
 

@@ -24,7 +24,11 @@ CHANGES = {
     "promote": {"system_admin": True},
     "demote": {"system_admin": False},
 }
+# Break-glass system admins may still sign in with a password in SSO-only mode.
+BREAK_GLASS = {"break_glass_on": True, "break_glass_off": False}
 DONE = {
+    "break_glass_on": "{} is a break-glass account: password sign-in works in SSO-only mode.",
+    "break_glass_off": "{} is no longer a break-glass account.",
     "deactivate": "{} is deactivated: their sessions ended and their API keys stopped working.",
     "reactivate": "{} is active again.",
     "promote": "{} is now a system admin.",
@@ -117,12 +121,16 @@ def _back(target: str | None) -> str:
 def change_user(username: str):
     form = UserChangeForm()
     change = form.change.data if form.validate_on_submit() else None
-    if change != "seat" and change not in CHANGES:
+    if change != "seat" and change not in CHANGES and change not in BREAK_GLASS:
         flash("Unknown change.", "error")
         return redirect(_back(form.next.data))
     wanted = CHANGES.get(change) or {"seat_type": form.seat_type.data or "full"}
     try:
-        user = service.update_user(service.get_person(username), **wanted)
+        person = service.get_person(username)
+        if change in BREAK_GLASS:
+            user = service.set_break_glass(person, BREAK_GLASS[change])
+        else:
+            user = service.update_user(person, **wanted)
     except OutpostError as error:
         flash(f"{username}: {error.message}", "error")
     else:

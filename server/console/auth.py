@@ -17,6 +17,12 @@ def _login_limit() -> str:
     return current_app.config["OUTPOST"].login_rate_limit
 
 
+def start_session(user) -> None:
+    """Sign ``user`` in to the console (password and single sign-on alike)."""
+    session.permanent = True
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -29,8 +35,7 @@ def login():
         except OutpostError as error:
             flash(error.message, "error")
             return render_template("console/login.html", form=form), 401
-        session.permanent = True
-        login_user(user)
+        start_session(user)
         return redirect(safe_next(request.args.get("next"), url_for("console.home")))
     return render_template("console/login.html", form=form)
 
@@ -38,10 +43,14 @@ def login():
 @bp.post("/logout")
 @public
 def logout():
+    target = url_for("console.login")
     if ConfirmForm().validate_on_submit():
+        from .sso import provider_sign_out_url
+
+        target = provider_sign_out_url() or target  # also end a single sign-on session
         logout_user()
         session.clear()
-    return redirect(url_for("console.login"))
+    return redirect(target)
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])

@@ -142,3 +142,12 @@ class AlertsForm(FlaskForm):
     run_crashed_slack = BooleanField("Slack")
     slack_webhook_url = StringField("Slack webhook URL", validators=[Length(max=2048)])
     clear_webhook = BooleanField("Remove the saved webhook")
+
+
+class GroupRuleForm(FlaskForm):
+    """A single sign-on group mapping rule: claim value → team role."""
+
+    claim = StringField("Claim", default="groups", validators=[DataRequired(), Length(max=64)])
+    value = StringField("Value", validators=[DataRequired(), Length(max=255)])
+    team = StringField("Team", validators=[DataRequired(), Length(max=64)])
+    role = StringField("Role", default="member", validators=[DataRequired(), Length(max=64)])

@@ -5,6 +5,8 @@ from .api_key import ApiKey
 from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion
 from .audit import AuditEvent
 from .console_session import ConsoleSession
+from .github import GithubConnection
+from .identity import UserIdentity
 from .invitation import TeamInvitation
 from .membership import Membership
 from .profile import UserProfile
@@ -16,6 +18,7 @@ from .run import Run, RunFile, RunHistoryRow
 from .run_stream import RunStreamLine
 from .scim_token import ScimToken
 from .setting import InstanceSetting
+from .sso_group import SsoGroupRule, SsoTeamGrant
 from .sweep import Sweep
 from .team import Team
 from .user import User
@@ -33,6 +36,7 @@ __all__ = [
     "AuditEvent",
     "ConsoleSession",
     "CustomRole",
+    "GithubConnection",
     "InstanceSetting",
     "Membership",
     "ModelAlias",
@@ -48,11 +52,14 @@ __all__ = [
     "RunHistoryRow",
     "RunStreamLine",
     "ScimToken",
+    "SsoGroupRule",
+    "SsoTeamGrant",
     "Sweep",
     "Team",
     "TeamInvitation",
     "TeamStorageUsage",
     "User",
+    "UserIdentity",
     "UserInvite",
     "UserProfile",
 ]

@@ -27,6 +27,8 @@ class User(db.Model):
     state: Mapped[str] = mapped_column(String(16), default="active", index=True)
     system_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     seat_type: Mapped[str] = mapped_column(String(8), default="full")
+    # A system admin who may still sign in with a password when SSO-only mode is on.
+    break_glass: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Bumped whenever existing sessions must end (deactivation, password change).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -61,6 +61,13 @@ def _hostname(value: str) -> str:
     return value
 
 
+def _url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if value and not value.startswith(("https://", "http://")):
+        raise ValueError("must start with https://")
+    return value
+
+
 def _s(name, kind, group, description, **extra) -> SystemSetting:
     return SystemSetting(name, kind, description, group, **extra)
 
@@ -153,6 +160,40 @@ SETTINGS: dict[str, SystemSetting] = {
             "SMTP connection security",
             choices=("none", "starttls", "ssl"),
         ),
+        _s("oidc_issuer", str, "sso", "OpenID Connect issuer URL", maximum=500, check=_url),
+        _s("oidc_client_id", str, "sso", "OpenID Connect client ID", maximum=255),
+        _s(
+            "oidc_client_secret",
+            str,
+            "sso",
+            "OpenID Connect client secret (empty for a public client)",
+            maximum=1024,
+            secret=True,
+        ),
+        _s("oidc_scopes", str, "sso", "Scopes requested at sign-in", minimum=1, maximum=255),
+        _s(
+            "oidc_username_claim",
+            str,
+            "sso",
+            "ID-token claim naming a new account's username",
+            minimum=1,
+            maximum=64,
+        ),
+        _s("oidc_button_label", str, "sso", "Sign-in button text", minimum=1, maximum=64),
+        _s("oidc_auto_provision", bool, "sso", "Create accounts at the first SSO sign-in"),
+        _s("sso_only", bool, "sso", "Password sign-in only for break-glass system admins"),
+        _s("github_client_id", str, "github", "GitHub OAuth app client ID", maximum=255),
+        _s(
+            "github_client_secret",
+            str,
+            "github",
+            "GitHub OAuth app client secret",
+            maximum=1024,
+            secret=True,
+        ),
+        _s("github_authorize_url", str, "github", "GitHub authorize URL", maximum=500, check=_url),
+        _s("github_token_url", str, "github", "GitHub token URL", maximum=500, check=_url),
+        _s("github_api_url", str, "github", "GitHub API URL", maximum=500, check=_url),
         _s(
             "alert_webhook_allowlist",
             list,

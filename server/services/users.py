@@ -114,11 +114,46 @@ def authenticate(login: str, password: str) -> User:
             details={"reason": "deactivated" if ok and user else "invalid_credentials"},
         )
         raise Unauthenticated("Wrong username or password.", code="invalid_credentials")
+    _check_password_sign_in_allowed(user, login)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     activity.note_sign_in(user, now := utcnow())
     user.last_active_at = now
     audit.record("user:login", target=user, actor=user)
+    db.session.commit()
+    return user
+
+
+def _check_password_sign_in_allowed(user: User, login: str) -> None:
+    """In SSO-only mode only break-glass system admins sign in with a password."""
+    from .system_settings import get_setting
+
+    if not get_setting("sso_only") or (user.system_admin and user.break_glass):
+        return
+    audit.record_now(
+        "user:login",
+        target=user,
+        result="failure",
+        actor=user,
+        actor_name=login[:254],
+        details={"reason": "sso_only"},
+    )
+    raise Forbidden(
+        "Password sign-in is turned off on this server: use single sign-on.", code="sso_only"
+    )
+
+
+def set_break_glass(user: User, enabled: bool) -> User:
+    """Mark a system admin as a break-glass account (password sign-in in SSO-only mode).
+
+    Raises ValidationFailed (``not_system_admin``) for anyone else.
+    """
+    if enabled and not user.system_admin:
+        raise ValidationFailed(
+            "Only system admins can be break-glass accounts.", code="not_system_admin"
+        )
+    user.break_glass = enabled
+    audit.record("user:break_glass", target=user, details={"break_glass": enabled})
     db.session.commit()
     return user
 
@@ -249,6 +284,7 @@ def update_user(
         _apply_state(user, new_state)
     if new_admin != user.system_admin:
         user.system_admin = new_admin
+        user.break_glass = user.break_glass and new_admin  # only system admins are break-glass
         audit.record("user:promote" if new_admin else "user:demote", target=user)
     if new_seat != user.seat_type:
         _apply_seat(user, new_seat)

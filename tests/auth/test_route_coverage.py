@@ -38,6 +38,9 @@ def test_public_routes_are_the_expected_few(app):
         "console.setup",
         # The site icon browsers request on every page.
         "console.favicon",
+        # Single sign-on: the start of the OpenID Connect flow and the provider's redirect back.
+        "console.oidc_login",
+        "console.oidc_callback",
         # Sign-up (refused unless signup_mode is open) and the one-time user invitation link.
         "console.signup",
         "console.accept_invite",
