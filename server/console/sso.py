@@ -1,7 +1,7 @@
 """Single sign-on with OpenID Connect: ``/login/oidc`` starts it, ``/login/oidc/callback``
 finishes it (both URLs are contracts: the provider's client registration names the callback)."""
 
-from flask import redirect, render_template, request, session
+from flask import redirect, render_template, request, session, url_for
 
 from ..auth import public
 from ..redirects import safe_next
