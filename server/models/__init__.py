@@ -12,6 +12,7 @@ from .registry import ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel
 from .report import Report, ReportComment, ReportFollow
 from .role import CustomRole
 from .run import Run, RunFile, RunHistoryRow
+from .run_metrics import RunMetricBucket
 from .setting import InstanceSetting
 from .sweep import Sweep
 from .team import Team
@@ -42,6 +43,7 @@ __all__ = [
     "Run",
     "RunFile",
     "RunHistoryRow",
+    "RunMetricBucket",
     "Sweep",
     "Team",
     "TeamInvitation",
