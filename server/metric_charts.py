@@ -140,18 +140,17 @@ def line_chart(
 def _series(line: Line, xs: list[float], px, py) -> list[str]:
     color = PALETTE[line.color % len(PALETTE)]
     pts = line.series.points
+    cx = [f"{px(x):.1f}" for x in xs]
     parts = []
     name = _e(line.label)
     if line.series.downsampled:
-        top = " L".join(f"{px(x):.1f},{py(p.high):.1f}" for x, p in zip(xs, pts, strict=True))
-        bottom = " L".join(
-            f"{px(x):.1f},{py(p.low):.1f}" for x, p in reversed(list(zip(xs, pts, strict=True)))
-        )
+        top = " L".join(f"{x},{py(p.high):.1f}" for x, p in zip(cx, pts, strict=True))
+        bottom = " L".join(f"{cx[i]},{py(pts[i].low):.1f}" for i in range(len(pts) - 1, -1, -1))
         parts.append(
             f'<path class="envelope" data-series="{name}" d="M{top} L{bottom} Z" fill="{color}" '
             f'fill-opacity="0.18" stroke="none"/>'
         )
-    path = " L".join(f"{px(x):.1f},{py(p.mean):.1f}" for x, p in zip(xs, pts, strict=True))
+    path = " L".join(f"{x},{py(p.mean):.1f}" for x, p in zip(cx, pts, strict=True))
     last = pts[-1]
     parts.append(
         f'<path class="series series-{line.color % len(PALETTE)}" data-series="{name}" '
@@ -160,7 +159,5 @@ def _series(line: Line, xs: list[float], px, py) -> list[str]:
         f"{_e(short(last.step))}</title></path>"
     )
     if len(pts) == 1:
-        parts.append(
-            f'<circle cx="{px(xs[0]):.1f}" cy="{py(last.mean):.1f}" r="3" fill="{color}"/>'
-        )
+        parts.append(f'<circle cx="{cx[0]}" cy="{py(last.mean):.1f}" r="3" fill="{color}"/>')
     return parts

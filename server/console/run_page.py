@@ -2,8 +2,8 @@
 as tables, a chart per logged metric (against step or time), files with download links,
 the artifact versions it logged — and stop, move and delete for those allowed.
 
-Charts are drawn here from :mod:`services.metric_series`, which bounds every series to about
-a thousand points, so the page costs the same for a run of a thousand or a million steps.
+Charts are drawn here from :mod:`services.metric_series`, which bounds every series to 500
+points, so the page costs the same for a run of a thousand or a million steps.
 """
 
 from __future__ import annotations

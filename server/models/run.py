@@ -35,6 +35,7 @@ class Run(InProject, db.Model):
         # The console's runs table: newest first, or by name, a page at a time.
         Index("ix_runs_project_created", "project_id", "created_at", "id"),
         Index("ix_runs_project_name", "project_id", "name", "id"),
+        Index("ix_runs_project_state_created", "project_id", "state", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,7 +1,7 @@
 """Downsampled metric history: per run, metric and level, the min/max/mean of the values
 logged in each bucket of ``8**level`` steps.
 
-Charts read a bounded number of these rows (at most about 1,000 per series) instead of the
+Charts read a bounded number of these rows (at most 500 per series) instead of the
 run's history, so a run with a million steps draws as fast as one with a thousand. They are
 written with the history (``services.metric_rollups``); only the few levels a chart of the
 whole run can use are kept.

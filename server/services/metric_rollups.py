@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import RunHistoryRow, RunMetricBucket
 
-MAX_BUCKETS = 1000
+MAX_BUCKETS = 500  # points per series: plenty for a chart a few hundred pixels wide
 FANOUT_BITS = 3  # 8 buckets of a level make one of the next
 MAX_LEVEL = 21  # 8**21 > 2**63: every step fits in one bucket
 KEY_LIMIT = 255

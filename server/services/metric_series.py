@@ -3,7 +3,7 @@
 A run with at most :data:`RAW_LIMIT` history rows is drawn from its rows, exactly. A longer
 one is drawn from its downsampled buckets (:mod:`metric_rollups`): at most ``MAX_BUCKETS``
 points per series, each with the mean and the min/max envelope of the steps it covers. Either
-way a chart costs a few indexed queries that read at most about a thousand rows per series.
+way a chart costs a few indexed queries that read at most 500 rows per series.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Run, RunHistoryRow, RunMetricBucket
 from . import metric_rollups
 
-RAW_LIMIT = 1000
+RAW_LIMIT = 500
 B = RunMetricBucket
 
 

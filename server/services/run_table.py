@@ -123,9 +123,10 @@ def _after(filters: RunFilters, key, cursor: str):
             raise TypeError
     except (TypeError, ValueError):
         raise ValidationFailed("The cursor is not valid.", code="invalid_cursor") from None
+    # The outer bound on the key alone lets the planner seek into the (project, key, id) index.
     if filters.descending:
-        return or_(key < value, and_(key == value, Run.id < last_id))
-    return or_(key > value, and_(key == value, Run.id > last_id))
+        return and_(key <= value, or_(key < value, Run.id < last_id))
+    return and_(key >= value, or_(key > value, Run.id > last_id))
 
 
 def run_table_page(

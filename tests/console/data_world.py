@@ -53,9 +53,13 @@ def history(run, steps: int, *, start: int = 0, batch: int = 1000) -> None:
         run_service.append_history(run, rows)
 
 
-def seed(app) -> World:
+def seed(app, with_passwords: tuple[str, ...] = ()) -> World:
+    """The world; people named in ``with_passwords`` can sign in with ``PASSWORD`` (the
+    others skip the password hash: tests sign them in through the session)."""
     names = ("ada", "mia", "max", "vic", "otto")
-    ada, mia, max_, vic, otto = (make_user(n, password=None) for n in names)
+    ada, mia, max_, vic, otto = (
+        make_user(n, **({} if n in with_passwords else {"password": None})) for n in names
+    )
     team = team_service.create_team(ada, TEAM, display_name="Acme")  # with its bucket
     add_member(team, mia, "member")
     add_member(team, max_, "member")

@@ -48,10 +48,16 @@ def upgrade():
             "ix_runs_project_created", ["project_id", "created_at", "id"], unique=False
         )
         batch_op.create_index("ix_runs_project_name", ["project_id", "name", "id"], unique=False)
+        batch_op.create_index(
+            "ix_runs_project_state_created",
+            ["project_id", "state", "created_at", "id"],
+            unique=False,
+        )
 
 
 def downgrade():
     with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_runs_project_state_created")
         batch_op.drop_index("ix_runs_project_name")
         batch_op.drop_index("ix_runs_project_created")
     op.drop_table("run_metric_buckets")

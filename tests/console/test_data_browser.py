@@ -1,0 +1,105 @@
+"""The console's data pages in headless Chromium: every page renders with its charts, has no
+serious or critical axe-core violations (light and dark theme), fits a 390 px wide screen,
+and offers a view-only member no write action — who is refused when posting one anyway."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from server.services import profile as profile_service
+from tests.console.data_world import BASE, seed
+from tests.factories import PASSWORD
+from tests.fixtures.browser import sign_in
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "/teams/acme/projects",
+    BASE,
+    BASE + "/runs/r1",
+    BASE + "/runs/r1?x=time",
+    BASE + "/compare?run=r1&run=r2&metric=loss",
+    BASE + "/bulk/delete?run=r1",
+]
+
+
+@pytest.fixture
+def world(app):
+    world = seed(app, with_passwords=("mia", "vic", "otto"))
+    profile_service.update_profile(world.users["vic"].id, {"beta_features": {"dark_mode": True}})
+    return world
+
+
+def _serious(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_member_sees_pages_charts_and_actions_accessibly(page, world):
+    sign_in(page, "mia", PASSWORD)
+    problems = {}
+    for path in PAGES:
+        response = page.goto(path)
+        assert response.status == 200, path
+        if found := _serious(page):
+            problems[path] = found
+    assert problems == {}
+    page.goto(BASE + "/runs/r1")
+    for metric in ("acc", "loss"):
+        chart = page.locator(f"svg[data-testid='chart-{metric}']")
+        assert chart.get_attribute("role") == "img"
+        assert (
+            chart.locator(f"path.series[data-series='{metric}']").get_attribute("data-points")
+            == "50"
+        )
+    assert page.get_by_role("button", name="Stop").is_visible()
+    page.goto(BASE + "/compare?run=r1&run=r2&metric=loss")
+    names = page.locator("svg[data-testid=chart-compare] path.series").evaluate_all(
+        "paths => paths.map(p => p.dataset.series)"
+    )
+    assert names == ["baseline", "wider"]
+    # The runs table: tick two runs, compare them.
+    page.goto(BASE)
+    page.get_by_label("Select baseline").check()
+    page.get_by_label("Select wider").check()
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_url(lambda url: "/compare?run=r2&run=r1" in url)  # in table order
+    assert page.locator("svg[data-testid=chart-compare] path.series").count() == 2
+
+
+def test_view_only_member_on_a_phone_in_the_dark_theme(browser, live_server, world):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, "vic", PASSWORD)
+        for path in PAGES[:5]:
+            page.goto(path)
+            assert "beta-dark-mode" in page.locator("body").get_attribute("class")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide"
+            assert _serious(page) == [], path
+            buttons = page.locator("main button, main a.button").all_inner_texts()
+            assert not {"Delete", "Delete…", "Move…", "Stop", "Rename", "Create project"} & {
+                b.strip() for b in buttons
+            }, path
+        page.goto(BASE + "/runs/r1")
+        token = page.locator("input[name=csrf_token]").first.input_value()
+        status = page.evaluate(
+            """async ([url, token]) => (await fetch(url, {method: "POST",
+                 headers: {"Content-Type": "application/x-www-form-urlencoded"},
+                 body: "csrf_token=" + encodeURIComponent(token), redirect: "manual"})).status""",
+            [BASE + "/runs/r1/delete", token],
+        )
+        assert status == 403
+    finally:
+        context.close()
+
+
+def test_outsider_gets_not_found(page, world):
+    sign_in(page, "otto", PASSWORD)
+    assert page.goto(BASE).status == 404
+    assert page.goto(BASE + "/runs/r1").status == 404
+    assert page.goto("/teams/acme/projects").status == 404
