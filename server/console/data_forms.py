@@ -2,7 +2,7 @@
 token)."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -28,3 +28,28 @@ class DeleteProjectForm(FlaskForm):
 class MoveRunForm(FlaskForm):
     # Any name may come back: the runs service refuses a project the mover may not log to.
     project = SelectField("Move to project", validate_choice=False)
+
+
+class ReportForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    description = StringField("Description", validators=[Length(max=1000)])
+    body = TextAreaField("Body (Markdown)", validators=[Length(max=1_000_000)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Comment (Markdown)", validators=[DataRequired(), Length(max=100_000)])
+
+
+class AliasForm(FlaskForm):
+    alias = StringField("Alias", validators=[DataRequired(), Length(max=64)])
+
+
+class LinkModelVersionForm(FlaskForm):
+    project = StringField("Project", validators=[DataRequired(), Length(max=128)])
+    artifact = StringField("Artifact", validators=[DataRequired(), Length(max=128)])
+    version = StringField("Version or alias", validators=[DataRequired(), Length(max=64)])
+
+
+class ModelAliasForm(FlaskForm):
+    alias = StringField("Alias", validators=[DataRequired(), Length(max=64)])
+    version = StringField("Version", validators=[DataRequired(), Length(max=64)])

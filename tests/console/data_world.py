@@ -84,6 +84,22 @@ def seed(app, with_passwords: tuple[str, ...] = ()) -> World:
     artifacts = ArtifactClient(app, app.test_client(), make_key(mia), team=TEAM, project=PROJECT)
     artifacts.create("mnist")
     artifacts.log("mnist", {"train.csv": b"a,b\n1,2\n"}, run_id="r1")
-    make_report(project, mia, title="Findings", body="# Findings\n\nLoss **falls**.")
+    make_report(
+        project, mia, title="Findings", body="# Findings\n\nLoss **falls**.<script>x</script>"
+    )
+    _registry(team, ada)
     users = {"ada": ada, "mia": mia, "max": max_, "vic": vic, "otto": otto, "bot": bot}
     return World(users=users, project=project, public=public, runs={"r1": r1, "r2": r2, "r3": r3})
+
+
+def _registry(team, admin) -> None:
+    """A model linking mnist:v0 with the alias ``staging`` and the protected ``production``
+    (``admin`` becomes a registry admin to set it)."""
+    from server.services import registry, registry_admins
+
+    registry_admins.set_registry_admin(team, admin.username, True)
+    registry_admins.add_protected(admin, team, "production")
+    model = registry.create_model(admin, team, "classifier")
+    link = {"project": PROJECT, "artifact": "mnist", "version": "v0", "aliases": ["staging"]}
+    registry.link_version(admin, team, model, **link)
+    registry.set_alias(admin, model, "production", "v0")

@@ -5,6 +5,8 @@ and offers a view-only member no write action — who is refused when posting on
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from server.extensions import db
+from server.models import Report
 from server.services import profile as profile_service
 from tests.console.data_world import BASE, seed
 from tests.factories import PASSWORD
@@ -12,20 +14,28 @@ from tests.fixtures.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
-PAGES = [
+READ_PAGES = [
     "/teams/acme/projects",
     BASE,
     BASE + "/runs/r1",
     BASE + "/runs/r1?x=time",
     BASE + "/compare?run=r1&run=r2&metric=loss",
-    BASE + "/bulk/delete?run=r1",
+    BASE + "/artifacts",
+    BASE + "/artifacts/mnist",
+    BASE + "/artifacts/mnist/v0",
+    "/teams/acme/models",
+    "/teams/acme/models/classifier",
+    BASE + "/reports",
+    BASE + "/reports/{report}",
 ]
+PAGES = [*READ_PAGES, BASE + "/bulk/delete?run=r1", BASE + "/reports/new"]
 
 
 @pytest.fixture
 def world(app):
     world = seed(app, with_passwords=("mia", "vic", "otto"))
     profile_service.update_profile(world.users["vic"].id, {"beta_features": {"dark_mode": True}})
+    world.report = db.session.query(Report).one().id
     return world
 
 
@@ -42,7 +52,7 @@ def test_member_sees_pages_charts_and_actions_accessibly(page, world):
     sign_in(page, "mia", PASSWORD)
     problems = {}
     for path in PAGES:
-        response = page.goto(path)
+        response = page.goto(path.format(report=world.report))
         assert response.status == 200, path
         if found := _serious(page):
             problems[path] = found
@@ -75,16 +85,26 @@ def test_view_only_member_on_a_phone_in_the_dark_theme(browser, live_server, wor
     page = context.new_page()
     try:
         sign_in(page, "vic", PASSWORD)
-        for path in PAGES[:5]:
+        for path in READ_PAGES:
+            path = path.format(report=world.report)
             page.goto(path)
             assert "beta-dark-mode" in page.locator("body").get_attribute("class")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{path} is {width} px wide"
             assert _serious(page) == [], path
             buttons = page.locator("main button, main a.button").all_inner_texts()
-            assert not {"Delete", "Delete…", "Move…", "Stop", "Rename", "Create project"} & {
-                b.strip() for b in buttons
-            }, path
+            assert not {
+                "Delete",
+                "Delete…",
+                "Move…",
+                "Stop",
+                "Rename",
+                "Create project",
+                "Set alias",
+                "Edit",
+                "New report",
+                "Link",
+            } & {b.strip() for b in buttons}, path
         page.goto(BASE + "/runs/r1")
         token = page.locator("input[name=csrf_token]").first.input_value()
         status = page.evaluate(
