@@ -233,3 +233,23 @@ def test_chart_document_for_one_metric(as_user):
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert 'data-series="loss"' in svg.get_data(as_text=True)
     assert as_user("vic").get(BASE + "/runs/r1/chart?metric=nope").status_code == 404
+
+
+def test_run_page_costs_the_same_queries_for_a_longer_run(as_user, world):
+    from tests.console.data_world import history
+
+    vic = as_user("vic")
+    for run_id, steps in (("short", 600), ("long", 9000)):
+        run = Run(project_id=world.project.id, run_id=run_id, created_by_id=world.users["mia"].id)
+        db.session.add(run)
+        db.session.commit()
+        run.project = world.project
+        history(run, steps)
+    counts = []
+    for run_id in ("short", "long"):
+        vic.get(f"{BASE}/runs/{run_id}")
+        with count_queries() as seen:
+            page = html(vic.get(f"{BASE}/runs/{run_id}"))
+        assert 'data-series="loss"' in page
+        counts.append(len(seen))
+    assert counts[0] == counts[1]
