@@ -151,33 +151,36 @@ def cases(run_ids: list[tuple[int, str]]) -> list[tuple[str, str]]:
 
 
 def measure(app, member, run_ids, repeat: int) -> list[tuple[str, float, float, int]]:
+    """Median and p90 of each case. Requests are interleaved (one of each case per round),
+    so load from elsewhere on the machine falls on every case alike and ratios stay fair."""
     import re
 
     from tests.console.helpers import signed_in
 
     with app.app_context():
         client = signed_in(app.test_client(), member).client
-    results = []
+    paths, queries = [], []
     for label, path in cases(run_ids):
         if path.endswith("?page2"):
             first = client.get(path.removesuffix("?page2")).get_data(as_text=True)
-            path = (
-                path.removesuffix("?page2")
-                + "?"
-                + re.search(r'href="\?([^"]*cursor=[^"]+)"', first).group(1).replace("&amp;", "&")
-            )
+            cursor = re.search(r'href="\?([^"]*cursor=[^"]+)"', first).group(1)
+            path = path.removesuffix("?page2") + "?" + cursor.replace("&amp;", "&")
         for _ in range(3):  # warm caches
             assert client.get(path).status_code == 200, path
-        queries = count_queries(app, partial(client.get, path))
-        times = []
-        for _ in range(repeat):
+        paths.append((label, path))
+        queries.append(count_queries(app, partial(client.get, path)))
+    times: list[list[float]] = [[] for _ in paths]
+    for _ in range(repeat):
+        for i, (_label, path) in enumerate(paths):
             start = time.perf_counter()
             response = client.get(path)
-            times.append((time.perf_counter() - start) * 1000)
+            times[i].append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, (path, response.status_code)
-        times.sort()
-        p90 = times[min(len(times) - 1, round(0.9 * (len(times) - 1)))]
-        results.append((label, statistics.median(times), p90, queries))
+    results = []
+    for (label, _path), samples, count in zip(paths, times, queries, strict=True):
+        samples.sort()
+        p90 = samples[min(len(samples) - 1, round(0.9 * (len(samples) - 1)))]
+        results.append((label, statistics.median(samples), p90, count))
     return results
 
 
