@@ -92,11 +92,7 @@ def artifact_version(team: str, project: str, name: str, version: str, resource:
 def artifact_file(team: str, project: str, name: str, version: str, path: str, resource: Project):
     """Download one file of a committed version: a redirect to a short-lived signed URL."""
     found = service.require_committed(_version(resource, name, version))
-    row = db.session.scalar(service.files_query(found).where(ArtifactFile.path == path))
-    if row is None:
-        from ..errors import NotFound
-
-        raise NotFound(f"{found.name} has no file {path!r}.", code="file_not_found")
+    row = artifact_listing.load_version_file(found, path)
     signed = files.download_url(resource.team, artifact_files.object_key(row.digest))
     return redirect(signed["url"])
 

@@ -8,7 +8,6 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..auth import can, requires
-from ..extensions import db
 from ..models import Project, Report
 from ..services import reports as service
 from . import bp
@@ -84,12 +83,11 @@ def create_report(team: str, project: str, resource: Project):
 @requires("report:view", resource=load_report)
 def report_page(team: str, project: str, id: int, resource: Report):
     user = current_user
-    comments = list(db.session.scalars(service.comments_query(resource).limit(200)))
     return _page(
         "reports/show.html",
         resource.project,
         report=resource,
-        comments=comments,
+        comments=service.first_comments(resource),
         followers=service.follower_count(resource),
         following=service.is_following(resource, user.id),
         can_comment=can(user, "report:comment", resource),

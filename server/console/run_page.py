@@ -24,7 +24,7 @@ from ..services import runs as run_service
 from . import bp
 from .forms import ConfirmForm
 from .loaders import load_run
-from .runs import _move_form, attribution, duration
+from .runs import attribution, duration, move_form
 from .teams import team_flags
 
 CHARTS_PER_PAGE = 12
@@ -102,15 +102,13 @@ def run_page(team: str, project: str, run_id: str, resource: Run):
         chart_pages=max(1, -(-len(metrics.keys) // CHARTS_PER_PAGE)),
         config_rows=flatten(run.config or {}),
         summary_rows=flatten(run.summary or {}),
-        files=list(
-            db.session.scalars(run_files.files_query(run).order_by("path").limit(FILES_SHOWN))
-        ),
+        files=run_files.list_files(run, FILES_SHOWN),
         produced=run_lineage.produced_by(run),
         actions=actions,
         attribution=attribution(run),
         duration=duration(run),
         confirm=ConfirmForm(formdata=None),
-        move_form=_move_form(run.project) if actions["can_move"] else None,
+        move_form=move_form(run.project) if actions["can_move"] else None,
     )
 
 
@@ -129,11 +127,7 @@ def run_chart(team: str, project: str, run_id: str, resource: Run):
 @requires("run:view", resource=load_run)
 def run_file(team: str, project: str, run_id: str, path: str, resource: Run):
     """Download one file: a redirect to a short-lived pre-signed URL."""
-    record = db.session.scalar(
-        run_files.files_query(resource).where(run_files.RunFile.path == path)
-    )
-    if record is None:
-        raise NotFound(f"The run has no file {path!r}.", code="file_not_found")
+    record = run_files.load_file(resource, path)
     return redirect(run_files.download(resource, record)["url"])
 
 
@@ -164,7 +158,7 @@ def stop_run(team: str, project: str, run_id: str, resource: Run):
 @bp.post("/teams/<team>/projects/<project>/runs/<run_id>/move")
 @requires("run:move", resource=load_run)
 def move_run(team: str, project: str, run_id: str, resource: Run):
-    form = _move_form(resource.project, submitted=True)
+    form = move_form(resource.project, submitted=True)
     if form.validate_on_submit():
         target = project_service.load_project(
             resource.project.team, form.project.data or "", current_user

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import clock
 from ..auth import can, requires
@@ -164,15 +163,10 @@ def delete_runs(team: str, project: str, resource: Project):
     return redirect(url_for("console.project_runs", team=team, project=project))
 
 
-def _move_form(project: Project, submitted: bool = False) -> MoveRunForm:
+def move_form(project: Project, submitted: bool = False) -> MoveRunForm:
+    """The move form, offering the team's other projects."""
     form = MoveRunForm() if submitted else MoveRunForm(formdata=None)
-    names = db.session.scalars(
-        select(Project.name)
-        .where(Project.team_id == project.team_id, Project.id != project.id)
-        .order_by(Project.name)
-        .limit(500)
-    ).all()
-    form.project.choices = list(names)
+    form.project.choices = project_service.other_project_names(project)
     return form
 
 
@@ -190,7 +184,7 @@ def confirm_move_runs(team: str, project: str, resource: Project):
         runs=runs,
         refused=refused,
         action="move",
-        form=_move_form(resource),
+        form=move_form(resource),
     )
 
 
@@ -198,7 +192,7 @@ def confirm_move_runs(team: str, project: str, resource: Project):
 @requires("run:view", resource=load_project)
 def move_runs(team: str, project: str, resource: Project):
     """Move the ticked runs (``run:move`` on each, ``run:log`` in the target project)."""
-    form = _move_form(resource, submitted=True)
+    form = move_form(resource, submitted=True)
     if not form.validate_on_submit():
         abort(400)
     runs = _chosen_runs(resource)

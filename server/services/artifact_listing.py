@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..api.pagination import Page, paginate
+from ..errors import NotFound
 from ..extensions import db
-from ..models import ArtifactCollection, ArtifactVersion, Project, Run
-from .artifacts import collections_query, latest_numbers
+from ..models import ArtifactCollection, ArtifactFile, ArtifactVersion, Project, Run
+from .artifacts import collections_query, files_query, latest_numbers
 
 
 def collection_page(project: Project, *, cursor: str | None, limit: int) -> tuple[Page, dict]:
@@ -39,3 +40,11 @@ def existing_runs(project: Project, run_ids: set[str]) -> set[str]:
             select(Run.run_id).where(Run.project_id == project.id, Run.run_id.in_(run_ids))
         )
     )
+
+
+def load_version_file(version: ArtifactVersion, path: str) -> ArtifactFile:
+    """The file ``path`` of ``version``; NotFound (``file_not_found``) otherwise."""
+    row = db.session.scalar(files_query(version).where(ArtifactFile.path == path))
+    if row is None:
+        raise NotFound(f"{version.name} has no file {path!r}.", code="file_not_found")
+    return row

@@ -74,6 +74,18 @@ def projects_query(principal, team: Team):
     return stmt
 
 
+def other_project_names(project: Project, limit: int = 500) -> list[str]:
+    """Names of the team's other projects (where a run may be moved), sorted."""
+    return list(
+        db.session.scalars(
+            select(Project.name)
+            .where(Project.team_id == project.team_id, Project.id != project.id)
+            .order_by(Project.name)
+            .limit(limit)
+        )
+    )
+
+
 def create_project(
     actor,
     team: Team,
