@@ -27,6 +27,7 @@ MAX_BUCKETS = 500  # points per series: plenty for a chart a few hundred pixels 
 FANOUT_BITS = 3  # 8 buckets of a level make one of the next
 MAX_LEVEL = 21  # 8**21 > 2**63: every step fits in one bucket
 KEY_LIMIT = 255
+REBUILT = "_rebuilt"  # key of the level-0 marker row written by :func:`rebuild`
 
 B = RunMetricBucket
 
@@ -165,7 +166,9 @@ def add_rows(
         for level in range(before.stop, levels.stop):
             _build_level(run_pk, level, before.stop - 1)
         if levels.start > before.start:
-            db.session.execute(delete(B).where(B.run_pk == run_pk, B.level < levels.start))
+            db.session.execute(
+                delete(B).where(B.run_pk == run_pk, B.level > 0, B.level < levels.start)
+            )
     _merge(run_pk, _aggregate(levels, rows))
 
 
@@ -180,6 +183,12 @@ def rebuild(run_pk: int, batch: int = 5000) -> None:
     ).one()
     if bounds[0] is None:
         return
+    # Level 0 is never drawn: this row only says the run's buckets were built, so a run
+    # whose history holds no numbers is not scanned again at every view.
+    db.session.add(
+        B(run_pk=run_pk, level=0, key=REBUILT, bucket=0, count=0, step_min=bounds[0],
+          step_max=bounds[1], vmin=0.0, vmax=0.0, vsum=0.0, t_min=0.0, t_max=0.0)
+    )  # fmt: skip
     levels = kept_levels(bounds[0], bounds[1])
     after = -1
     while True:
