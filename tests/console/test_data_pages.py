@@ -253,3 +253,19 @@ def test_run_page_costs_the_same_queries_for_a_longer_run(as_user, world):
         assert 'data-series="loss"' in page
         counts.append(len(seen))
     assert counts[0] == counts[1]
+
+
+def test_move_one_run_and_page_through_many_charts(as_user, world):
+    from server.services import runs as run_service
+
+    run = db.session.query(Run).filter_by(run_id="r3").one()
+    run_service.append_history(run, [{"_step": 0, **{f"m{n:02d}": n for n in range(14)}}])
+    vic, mia = as_user("vic"), as_user("mia")
+    first = html(vic.get(BASE + "/runs/r3"))
+    assert len(re.findall(r'<path class="series', first)) == 12 and "Charts page 1 of 2" in first
+    second = html(vic.get(BASE + "/runs/r3?x=step&charts=2"))
+    assert re.findall(r'data-series="(m\d+)"', second) == ["m12", "m13"]
+    assert vic.post(BASE + "/runs/r3/move", {"project": "open"}).status_code == 403
+    moved = mia.post(BASE + "/runs/r3/move", {"project": "open"})
+    assert moved.status_code == 302 and moved.location.endswith("/projects/open/runs/r3")
+    assert "Moved to open." in html(mia.get(moved.location))
