@@ -1,149 +1,240 @@
-"""Benchmark: a 64 MiB upload through an Outpost pre-signed URL vs. directly with the S3 client.
+"""Benchmark: a user's pre-signed round trip through a running Outpost vs. a direct write.
 
-Starts moto's S3 API server on 127.0.0.1 (a subprocess on a free port) and an Outpost app whose
-instance storage is that server, creates a team (which provisions its bucket), then alternates
-the two upload paths for a few rounds after a warm-up, in one run:
+For each storage provider (the embedded filesystem, S3 on moto's server, GCS on
+fake-gcs-server; all on 127.0.0.1) this starts a real ``outpost serve`` in a temporary data
+directory, creates a team (its bucket), a project and a run, and then times what a user's
+tool does with a file of ``--size-mib``:
 
-* Outpost: ``files.upload_url`` issues the team-scoped pre-signed PUT (what the artifact and
-  run-file endpoints hand out after their permission check), and a plain HTTP client
-  (``requests``) sends the file to the storage server; Outpost never carries the bytes;
-* direct: boto3 ``put_object`` of the same file into the same bucket.
+* through Outpost: declare the run file (``POST …/files``), PUT the bytes to the pre-signed URL,
+  list the files (``GET …/files``) and GET the bytes back from the download URL;
+* direct: write the same bytes to the same place without Outpost and read them back (a Python
+  program writing the file in 1 MiB pieces on the same disk; boto3 ``put_object``/
+  ``get_object``; google-cloud-storage upload and download), with no Outpost request at all.
 
-Prints the median of each and the throughput ratio presigned / direct, i.e. direct time over
-presigned time (1.0 = as fast as the storage client; target >= 0.95).
+Prints the median times and the ratio direct / Outpost per provider (1.0 = as fast as the
+direct path; target >= 0.9). Bytes are checked by sha256 both ways.
 
-    python bench/upload_presigned.py [--size-mib 64] [--rounds 9]
+    python bench/upload_presigned.py [--size-mib 64] [--rounds 3] [--large] [--providers fs,s3,gcs]
+
+``--large`` adds a 1 GiB file (one round), which takes a few minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # this checkout's `server`
+sys.path.insert(0, str(ROOT))  # this checkout's `server` and test helpers
 
+from server.storage import bucket_name_for_team  # noqa: E402
+from tests.fixtures.object_storage import ServerProcess, fake_gcs_binary  # noqa: E402
+from tests.fixtures.outpost_server import OutpostServer  # noqa: E402
 from tests.fixtures.ports import free_port  # noqa: E402
 
+MIB = 1024 * 1024
+PREFIX = "bench"
 
-def start_s3_server(log_dir: Path) -> tuple[subprocess.Popen, str]:
+
+def write_payload(path: Path, size: int) -> str:
+    sha = hashlib.sha256()
+    with path.open("wb") as fh:
+        for _ in range(0, size, 8 * MIB):
+            chunk = os.urandom(min(8 * MIB, size - fh.tell()))
+            sha.update(chunk)
+            fh.write(chunk)
+    return sha.hexdigest()
+
+
+def sha_of_stream(chunks) -> str:
+    sha = hashlib.sha256()
+    for chunk in chunks:
+        sha.update(chunk)
+    return sha.hexdigest()
+
+
+# -- storage servers ----------------------------------------------------------------------
+
+
+def start_moto(tmp: Path) -> tuple[ServerProcess, dict[str, str], Callable]:
     port = free_port()
-    log = open(log_dir / "moto.log", "wb")  # noqa: SIM115 - lives as long as the server
     args = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    server = ServerProcess("moto", args, tmp / "moto.log")
     endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"moto server exited: see {log_dir / 'moto.log'}")
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1).close()
-            return proc, endpoint
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("moto server did not start within 30 s")
+    server.wait_until_answering(f"{endpoint}/moto-api/data.json")
+    env = {
+        "OUTPOST_STORAGE_PROVIDER": "s3",
+        "OUTPOST_STORAGE_ENDPOINT": endpoint,
+        "OUTPOST_STORAGE_ACCESS_KEY": "bench",
+        "OUTPOST_STORAGE_SECRET_KEY": "bench",
+    }
+
+    def direct(bucket: str, key: str, payload: Path) -> str:
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+        with payload.open("rb") as body:
+            client.put_object(Bucket=bucket, Key=key, Body=body)
+        return sha_of_stream(client.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(MIB))
+
+    return server, env, direct
 
 
-def outpost_app(tmp_dir: Path, endpoint: str):
-    """An Outpost app on a fresh SQLite database with the S3 server as instance storage."""
-    from flask_migrate import upgrade
+def start_fake_gcs(tmp: Path) -> tuple[ServerProcess, dict[str, str], Callable]:
+    port = free_port()
+    host = f"127.0.0.1:{port}"
+    args = [str(fake_gcs_binary()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port)]
+    args += ["-backend", "memory", "-public-host", host, "-external-url", f"http://{host}"]
+    server = ServerProcess("fake-gcs-server", args, tmp / "gcs.log")
+    server.wait_until_answering(f"http://{host}/storage/v1/b")
+    endpoint = f"http://{host}"
+    env = {
+        "OUTPOST_STORAGE_PROVIDER": "gcs",
+        "OUTPOST_STORAGE_ENDPOINT": endpoint,
+        "STORAGE_EMULATOR_HOST": endpoint,
+    }
 
-    from server import create_app
+    def direct(bucket: str, key: str, payload: Path) -> str:
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
 
-    app = create_app(
-        {
-            "database_url": f"sqlite:///{tmp_dir / 'outpost.db'}",
-            "secret_key": "bench-secret-key-that-is-long-enough-0123456789",
-            "data_dir": str(tmp_dir / "data"),
-            "log_format": "text",
-            "log_level": "WARNING",
-            "storage_provider": "s3",
-            "storage_endpoint": endpoint,
-            "storage_access_key": "bench",
-            "storage_secret_key": "bench",
-            "storage_bucket_prefix": "bench",
-        }
-    )
-    with app.app_context():
-        upgrade()
-    return app
+        client = storage.Client(
+            project="bench",
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": endpoint},
+        )
+        blob = client.bucket(bucket).blob(key)
+        blob.upload_from_filename(str(payload), timeout=600)
+
+        class Hasher:
+            def __init__(self):
+                self.sha = hashlib.sha256()
+
+            def write(self, chunk):
+                self.sha.update(chunk)
+
+        sink = Hasher()
+        client.bucket(bucket).blob(key).download_to_file(sink, timeout=600)
+        return sink.sha.hexdigest()
+
+    return server, env, direct
 
 
-def timed(upload, *args) -> float:
+def filesystem_direct(storage_root: Path) -> Callable:
+    def direct(bucket: str, key: str, payload: Path) -> str:
+        """What a program writing the file itself does: 1 MiB writes, fsync-free, read back."""
+        target = storage_root / bucket / "direct" / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with payload.open("rb") as source, target.open("wb") as sink:
+            while chunk := source.read(MIB):
+                sink.write(chunk)
+        with target.open("rb") as fh:
+            return sha_of_stream(iter(lambda: fh.read(MIB), b""))
+
+    return direct
+
+
+# -- one round each way -------------------------------------------------------------------
+
+
+def through_outpost(server: OutpostServer, files_url: str, path: str, payload: Path) -> str:
+    size = payload.stat().st_size
+    declared = server.api.post(files_url, json={"path": path, "size": size}, timeout=30)
+    declared.raise_for_status()
+    upload = declared.json()["upload"]
+    with payload.open("rb") as body:
+        put = requests.put(upload["url"], data=body, headers=upload["headers"], timeout=900)
+    put.raise_for_status()
+    listing = server.api.get(files_url, params={"limit": 200}, timeout=30).json()["items"]
+    url = next(item["download"]["url"] for item in listing if item["path"] == path)
+    with requests.get(url, stream=True, timeout=900) as got:
+        got.raise_for_status()
+        return sha_of_stream(got.iter_content(MIB))
+
+
+def timed(fn, *args) -> tuple[float, str]:
     started = time.perf_counter()
-    upload(*args)
-    return time.perf_counter() - started
+    digest = fn(*args)
+    return time.perf_counter() - started, digest
 
 
-def upload_through_outpost(team, path: Path, size: int, key: str) -> None:
-    from server.services import files
-
-    signed = files.upload_url(team, key, size=size)
-    with open(path, "rb") as body:
-        response = requests.put(signed["url"], data=body, headers=signed["headers"], timeout=120)
-    response.raise_for_status()
-
-
-def upload_direct(client, bucket: str, path: Path, key: str) -> None:
-    with open(path, "rb") as body:
-        client.put_object(Bucket=bucket, Key=key, Body=body)
-
-
-def measure(app, path: Path, size: int, rounds: int) -> tuple[list[float], list[float]]:
-    from server.services import files, teams, users
-    from server.services.team_storage import instance_provider
-
-    with app.app_context():
-        admin = users.create_user("bench", "bench@example.test", None, system_admin=True)
-        team = teams.create_team(admin, "bench")
-        client = instance_provider().client  # boto3, as Outpost configures it for this server
-        upload_through_outpost(team, path, size, "warmup-presigned")
-        upload_direct(client, team.bucket, path, "warmup-direct")
-        presigned, direct = [], []
-        for i in range(rounds):
-            presigned.append(timed(upload_through_outpost, team, path, size, f"p{i}"))
-            direct.append(timed(upload_direct, client, team.bucket, path, f"d{i}"))
-        files.verify_uploaded(team, [(f"p{i}", size) for i in range(rounds)])
-    return presigned, direct
-
-
-def run(size_mib: int, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_dir = Path(tmp)
-        proc, endpoint = start_s3_server(tmp_dir)
-        try:
-            path = tmp_dir / "payload.bin"
-            size = size_mib * 1024 * 1024
-            path.write_bytes(os.urandom(size))
-            presigned, direct = measure(outpost_app(tmp_dir, endpoint), path, size, rounds)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-    p, d = statistics.median(presigned), statistics.median(direct)
-    presigned, direct = [round(t, 3) for t in presigned], [round(t, 3) for t in direct]
-    print(f"payload: {size_mib} MiB, {rounds} rounds after warm-up, S3 API server {endpoint}")
-    print(f"Outpost pre-signed PUT: median {p:.3f} s  ({size_mib / p:.0f} MiB/s)  {presigned}")
-    print(f"direct put_object:      median {d:.3f} s  ({size_mib / d:.0f} MiB/s)  {direct}")
-    print(f"ratio presigned/direct throughput: {d / p:.2f}  (target >= 0.95)")
+def measure(provider: str, tmp: Path, payloads: list[tuple[Path, str, int]]) -> list[str]:
+    storage = None
+    if provider == "s3":
+        storage, env, direct = start_moto(tmp)
+    elif provider == "gcs":
+        storage, env, direct = start_fake_gcs(tmp)
+    else:
+        env, direct = {}, filesystem_direct(tmp / provider / "data" / "storage")
+    env["OUTPOST_STORAGE_BUCKET_PREFIX"] = PREFIX
+    lines = []
+    server = OutpostServer(tmp / provider / "data", env=env)
+    try:
+        files_url = server.make_run()
+        bucket = bucket_name_for_team(PREFIX, "lab")
+        for payload, expected, rounds in payloads:
+            size_mib = payload.stat().st_size // MIB
+            outpost, plain = [], []
+            for i in range(rounds):
+                seconds, digest = timed(
+                    through_outpost, server, files_url, f"{size_mib}-{i}", payload
+                )
+                assert digest == expected, "bytes through Outpost differ"
+                outpost.append(seconds)
+                seconds, digest = timed(direct, bucket, f"direct-{size_mib}-{i}", payload)
+                assert digest == expected, "bytes written directly differ"
+                plain.append(seconds)
+            o, d = statistics.median(outpost), statistics.median(plain)
+            rate = 2 * size_mib  # MiB moved per round trip
+            lines.append(
+                f"{provider:4} {size_mib:5d} MiB  Outpost {o:7.2f} s ({rate / o:6.0f} MiB/s)"
+                f"   direct {d:7.2f} s ({rate / d:6.0f} MiB/s)   ratio {d / o:4.2f}"
+            )
+            print(lines[-1], flush=True)
+    finally:
+        server.stop()
+        if storage is not None:
+            storage.stop()
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--large", action="store_true", help="add a 1 GiB file (one round)")
+    parser.add_argument("--providers", default="fs,s3,gcs")
     args = parser.parse_args()
-    run(args.size_mib, args.rounds)
+    print("round trip = upload + download of the same bytes; ratio = direct time / Outpost time")
+    print("(target >= 0.9); MiB/s counts both directions", flush=True)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        payloads = [(tmp / "payload.bin", 0, args.rounds)]
+        payloads[0] = (
+            payloads[0][0],
+            write_payload(payloads[0][0], args.size_mib * MIB),
+            args.rounds,
+        )
+        if args.large:
+            big = tmp / "payload-1g.bin"
+            payloads.append((big, write_payload(big, 1024 * MIB), 1))
+        for provider in args.providers.split(","):
+            measure(provider.strip(), tmp, payloads)
 
 
 if __name__ == "__main__":

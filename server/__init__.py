@@ -60,12 +60,22 @@ def create_app(
     app = Flask(__name__)
     app.config.update(_flask_config(settings))
 
-    from . import errors, health, logs, models, ratelimit, request_checks, sessions  # noqa: F401
+    from . import (  # noqa: F401
+        errors,
+        health,
+        logs,
+        models,
+        ratelimit,
+        request_checks,
+        security_headers,
+        sessions,
+    )
     from .auth import principal
-    from .extensions import csrf, db, migrate
+    from .extensions import csrf, db, init_sqlite, migrate
 
     logs.init_app(app)
     db.init_app(app)
+    init_sqlite(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     csrf.init_app(app)
     ratelimit.init_app(app)
@@ -74,13 +84,24 @@ def create_app(
     errors.init_app(app)
     request_checks.init_app(app)
     health.init_app(app)
+    security_headers.init_app(app)
 
     from . import api, console, storage_routes
 
     api.init_app(app)
     console.init_app(app)
     storage_routes.init_app(app)
+    _trust_proxies(app, settings.trusted_proxies)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind ``hops`` reverse proxies, read the client address, scheme and host from their
+    X-Forwarded-* headers (rate limits, the audit log, HTTPS detection); with 0, ignore them."""
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def _migrations_dir():

@@ -7,7 +7,9 @@ config. Nothing here touches the network or the database.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 import sys
 import tomllib
@@ -17,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "OUTPOST_"
+WORKER_CLASSES = ("gthread", "sync")
 _DEFAULTS_NAME = "defaults.toml"
+
+# SHA-256 fingerprints of secret keys that were published (committed to a repository). Anyone
+# can forge sessions and CSRF tokens signed with them, so the server refuses to use them.
+LEAKED_SECRET_KEY_FINGERPRINTS = frozenset(
+    {
+        # outpost-data/secret_key, committed to the Outpost repository before 0.1.1
+        "96ea177bc8c0b1a3cdd9b837a5b61ae22f1bb94343da95534fa5c888d455e207",
+    }
+)
 
 
 class ConfigError(Exception):
@@ -55,6 +67,13 @@ def _coerce(name: str, raw: Any, default: Any, source: str) -> Any:
         if text in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"{where} must be true or false, got {raw!r}.")
+    if isinstance(default, float):
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{where} must be a number, got {raw!r}.") from None
     if isinstance(default, int):
         try:
             if isinstance(raw, bool):
@@ -140,6 +159,30 @@ def _validate(values: dict[str, Any]) -> None:
             "at least 32 characters (for example: python -c 'import secrets; "
             "print(secrets.token_urlsafe(48))')."
         )
+    if values["secret_key"] and is_leaked_secret_key(values["secret_key"]):
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is a publicly known key (it was committed to a source "
+            "repository): anyone could forge sessions with it. Set it to a new random string of "
+            "at least 32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if values["env"] == "production" and values["license_extra_public_keys"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}LICENSE_EXTRA_PUBLIC_KEYS is set, but extra trusted license keys are "
+            "accepted only outside production: remove the variable (only the bundled vendor keys "
+            f"are trusted in production) or set {ENV_PREFIX}ENV=development."
+        )
+    if values["sqlite_synchronous"].lower() not in {"full", "normal"}:
+        raise ConfigError(
+            f"{ENV_PREFIX}SQLITE_SYNCHRONOUS must be 'full' or 'normal', "
+            f"got {values['sqlite_synchronous']!r}."
+        )
+    if values["server_worker_class"] not in WORKER_CLASSES:
+        raise ConfigError(
+            f"{ENV_PREFIX}SERVER_WORKER_CLASS must be one of {', '.join(WORKER_CLASSES)}; "
+            f"got {values['server_worker_class']!r}."
+        )
+    if not 1 <= values["server_threads"] <= 256:
+        raise ConfigError(f"{ENV_PREFIX}SERVER_THREADS must be from 1 to 256.")
     if values["log_format"] not in {"json", "text"}:
         raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'json' or 'text'.")
     if values["storage_provider"] not in {"filesystem", "s3", "minio", "gcs"}:
@@ -148,6 +191,12 @@ def _validate(values: dict[str, Any]) -> None:
             f"got {values['storage_provider']!r}."
         )
     for name in (
+        "storage_connect_timeout",
+        "storage_read_timeout",
+        "storage_max_attempts",
+        "readiness_timeout",
+        "outbound_timeout",
+        "sqlite_busy_timeout_ms",
         "session_hours",
         "password_min_length",
         "storage_download_url_seconds",
@@ -162,6 +211,17 @@ def _validate(values: dict[str, Any]) -> None:
         validate_bucket_prefix(values["storage_bucket_prefix"])
     except StorageError as exc:
         raise ConfigError(f"{ENV_PREFIX}STORAGE_BUCKET_PREFIX: {exc}") from None
+    if not 0 <= values["trusted_proxies"] <= 10:
+        raise ConfigError(
+            f"{ENV_PREFIX}TRUSTED_PROXIES is the number of reverse proxies in front of Outpost "
+            f"(0 to 10), got {values['trusted_proxies']}."
+        )
+    for source in values["csp_image_sources"]:
+        if not re.fullmatch(r"https?://[A-Za-z0-9*.-]+(:[0-9]+)?", source):
+            raise ConfigError(
+                f"{ENV_PREFIX}CSP_IMAGE_SOURCES takes origins such as https://img.shields.io, "
+                f"got {source!r}."
+            )
     if not values["url"].startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}URL must start with http:// or https://.")
 
@@ -176,11 +236,31 @@ def database_url(settings: Settings) -> str:
     return f"sqlite:///{data_dir(settings) / 'outpost.db'}"
 
 
+def is_leaked_secret_key(key: str) -> bool:
+    """True when ``key`` is one of the published keys the server must never sign with."""
+    digest = hashlib.sha256(key.strip().encode()).hexdigest()
+    return digest in LEAKED_SECRET_KEY_FINGERPRINTS
+
+
 def development_secret_key(settings: Settings) -> str:
-    """The persistent per-data-directory key used in development when none is configured."""
+    """The persistent per-data-directory key used in development when none is configured.
+
+    A file holding a published key (see LEAKED_SECRET_KEY_FINGERPRINTS) is replaced by a new
+    random key, with a warning on stderr.
+    """
     path = data_dir(settings) / "secret_key"
     if path.is_file():
-        return path.read_text().strip()
+        key = path.read_text().strip()
+        if not is_leaked_secret_key(key):
+            return key
+        print(
+            f"WARNING: {path} holds a publicly known secret key (it was committed to a source "
+            "repository); replacing it with a new random key. Existing sessions end, and "
+            "connector credentials or webhook URLs saved under the old key must be entered "
+            "again.",
+            file=sys.stderr,
+        )
+        path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -11,7 +11,10 @@ from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+from .database_errors import BUSY_MESSAGE, READ_ONLY_MESSAGE, database_problem
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,16 @@ def init_app(app: Flask) -> None:
             message = error.description or error.name
         wrapped = OutpostError(message, code=_HTTP_CODES.get(status, "http_error"))
         wrapped.status = status
+        return _render(wrapped)
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error: DBAPIError):
+        problem = database_problem(error)
+        if problem is None:
+            return handle_unexpected(error)
+        log.warning("database refused a statement (%s): %s", problem, error.orig)
+        message = READ_ONLY_MESSAGE if problem == "read_only" else BUSY_MESSAGE
+        wrapped = ServiceUnavailable(message, code=f"database_{problem}")
         return _render(wrapped)
 
     @app.errorhandler(Exception)

@@ -1,5 +1,8 @@
 """Flask extension instances, bound to an app in ``create_app``."""
 
+import logging
+
+from flask import Flask
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +25,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+log = logging.getLogger(__name__)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
     """SQLite enforces foreign keys (and their ON DELETE rules) only when asked, per connection."""
@@ -29,3 +35,30 @@ def _sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def init_sqlite(app: Flask) -> None:
+    """On SQLite, set on every new connection: WAL (readers and the writer do not block each
+    other), a busy timeout (a writer waits for the lock instead of failing with "database is
+    locked") and ``synchronous`` (FULL by default: a committed write survives a power cut).
+    """
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    settings = app.config["OUTPOST"]
+    busy_ms = settings.sqlite_busy_timeout_ms
+    synchronous = settings.sqlite_synchronous.upper()
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except Exception as exc:  # sqlite3.OperationalError: a read-only database file
+                log.warning("SQLite database cannot switch to WAL journal mode: %s", exc)
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+        finally:
+            cursor.close()

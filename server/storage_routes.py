@@ -6,6 +6,8 @@ as with an S3 pre-signed URL; no session or API key is involved.
 
 from __future__ import annotations
 
+import sys
+
 from flask import Blueprint, Flask, request, send_file
 
 from .auth import public
@@ -56,15 +58,24 @@ def signed_object(token: str):
     provider = _provider()
     try:
         if request.method == "PUT":
-            request.max_content_length = None  # the signed URL carries the size limit
-            info = provider.receive_upload(token, request.stream, request.content_length)
+            grant = provider.authorize_upload(token, request.content_length)
+            # The signed URL's size is the only limit, enforced by the provider as it streams
+            # the body to disk. Flask reads None as "use the app's MAX_CONTENT_LENGTH", and
+            # Werkzeug refuses a body that reaches a maximum exactly: lift it with a number.
+            request.max_content_length = sys.maxsize
+            info = provider.store_upload(grant, request.stream)
             return {"key": info.key, "size": info.size, "etag": info.etag}, 200
         download = provider.open_download(token, request.method)
     except StorageError as exc:
         raise _translate(exc) from None
-    return send_file(
-        download.path, etag=download.info.etag, conditional=True, download_name=download.path.name
+    response = send_file(
+        download.path,
+        mimetype=download.delivery.content_type,
+        etag=download.info.etag,
+        conditional=True,
     )
+    response.headers.update(download.delivery.headers())  # one policy: storage/serving.py
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.object_storage",
     "tests.fixtures.smtp",
     "tests.fixtures.alert_sinks",
+    "tests.fixtures.redis",
 ]
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

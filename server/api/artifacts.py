@@ -299,6 +299,10 @@ def delete_version(team: str, project: str, name: str, version: str, resource: P
     body=CommitVersion,
     accepts_raw=True,
     summary="Commit a version once its files are uploaded",
+    responses={
+        409: "upload_incomplete (a file missing or of another size) or digest_mismatch (a "
+        "file's bytes do not have its sha256; they were discarded): the version stays pending"
+    },
 )
 def commit_version(
     team: str, project: str, name: str, version: str, resource: Project, body: CommitVersion
@@ -347,7 +351,8 @@ def download_page(team, version: ArtifactVersion, query: PageQuery) -> dict[str,
     )
 
     def with_url(row: ArtifactFile) -> dict[str, Any]:
-        return {**file_dict(row), **files.download_url(team, artifact_files.object_key(row.digest))}
+        url = files.download_url(team, artifact_files.object_key(row.digest), filename=row.path)
+        return {**file_dict(row), **url}
 
     return {"version": version.label, "digest": version.digest, **page_response(page, with_url)}
 

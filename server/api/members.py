@@ -141,7 +141,9 @@ def update_member(team: str, username: str, resource: Team, body: UpdateMember):
     summary="Remove a member (what they created stays, attributed to them)",
 )
 def remove_member(team: str, username: str, resource: Team):
-    memberships.remove_member(memberships.load_membership(resource, username))
+    memberships.remove_member(
+        memberships.load_membership(resource, username), actor=current_user._get_current_object()
+    )
     return "", 204
 
 

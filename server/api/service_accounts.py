@@ -36,10 +36,10 @@ def _team(team: str) -> Team:
     api,
     "/teams/<team>/service-accounts",
     "GET",
-    permission="team:view",
+    permission="service_account:manage",
     resource=_team,
     query=PageQuery,
-    summary="The team's service accounts",
+    summary="The team's service accounts (team admins)",
 )
 def list_service_accounts(team: str, resource: Team, query: PageQuery):
     page = paginate(

@@ -10,7 +10,7 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from ..models import User
-from ..services import user_directory, user_invites
+from ..services import console_sessions, user_directory, user_invites
 from ..services import users as service
 from . import api
 from .pagination import PageQuery, page_response, paginate
@@ -147,3 +147,14 @@ def update_user(username: str, body: UpdateUser):
 def reissue_invitation(username: str):
     result = user_invites.reissue_invite(service.get_person(username), invited_by=current_user)
     return invite_body(result), 201
+
+
+@endpoint(
+    api,
+    "/users/<username>/sessions",
+    "DELETE",
+    permission="system:users",
+    summary="Sign a user out everywhere: every console session of theirs ends at once",
+)
+def end_user_sessions(username: str):
+    return {"sessions_ended": console_sessions.end_all(service.get_person(username))}

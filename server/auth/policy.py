@@ -60,13 +60,20 @@ def _team_of(resource: Any) -> int:
 
 
 def allows(grants: frozenset[str], permission: str, principal: Principal, resource: Any) -> bool:
-    """True when ``grants`` give ``permission`` on ``resource`` (``:own`` needs the creator)."""
+    """True when ``grants`` give ``permission`` on ``resource``.
+
+    An ``:own`` grant needs the principal among the resource's owners (the attributes the
+    permission's ``owners`` name), or the resource to be the container the permission
+    ``creates_in``: what the principal starts there is its own.
+    """
     if permission in grants:
         return True
-    if permission + OWN_SUFFIX in grants:
-        owner = getattr(resource, "created_by_id", None)
-        return owner is not None and owner == principal.id
-    return False
+    if permission + OWN_SUFFIX not in grants:
+        return False
+    spec = PERMISSIONS[permission]
+    if spec.creates_in is not None and getattr(resource, "__tablename__", None) == spec.creates_in:
+        return True
+    return any(getattr(resource, name, None) == principal.id for name in spec.owners)
 
 
 def _opened_by_setting(spec, principal: Principal) -> bool:
@@ -109,6 +116,13 @@ def authorize(principal: Principal | None, permission: str, resource: Any = None
     if not principal.is_active:
         raise Unauthenticated("This account is deactivated.", code="account_deactivated")
 
+    if principal.is_service_account and not spec.for_service_accounts:
+        raise Forbidden(
+            "A service account's API keys are managed by its team's admins "
+            "(Team settings > Service accounts), not with the account's own key.",
+            code="service_account_keys_managed_by_team_admins",
+            permission=permission,
+        )
     if spec.scope is Scope.SELF:
         if permission == "viewer:manage_keys" and principal.seat_type == "viewer":
             raise Forbidden("Viewer seats have no API keys.", code="permission_denied")
@@ -135,3 +149,40 @@ def authorize(principal: Principal | None, permission: str, resource: Any = None
         code="permission_denied",
         permission=permission,
     )
+
+
+def authorize_role_change(
+    principal: Principal | None,
+    team: Any,
+    *,
+    current: frozenset[str] = frozenset(),
+    new: frozenset[str] = frozenset(),
+) -> None:
+    """Allow or raise for giving a member the role whose grants are ``new`` (adding, inviting,
+    changing) and taking away the one whose grants are ``current`` (changing, removing).
+
+    ``team:manage_members`` is needed always. Without ``team:manage_admins`` (team admins and
+    system admins hold it; custom roles cannot), neither role may be admin (Forbidden
+    ``admin_role_needs_admin``) nor grant anything the principal does not hold itself
+    (Forbidden ``role_above_your_own``): a custom role that manages members cannot raise anyone,
+    itself included, above its own role, nor lower or remove someone above it.
+    """
+    authorize(principal, "team:manage_members", team)
+    held = _team_grants(principal, _team_of(team))
+    if "team:manage_admins" in held:
+        return
+    if "team:manage_admins" in current | new:
+        raise Forbidden(
+            "Only a team admin can grant or take away the admin role.",
+            code="admin_role_needs_admin",
+            permission="team:manage_admins",
+        )
+    beyond = sorted((current | new) - held)
+    if beyond:
+        raise Forbidden(
+            "Only a team admin can give or take away a role with permissions your own role "
+            f"lacks ({', '.join(beyond)}).",
+            code="role_above_your_own",
+            permission="team:manage_admins",
+            permissions=beyond,
+        )

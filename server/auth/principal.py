@@ -78,9 +78,10 @@ def init_app(app: Flask) -> None:
     def load_session_user(session_id: str):
         if _is_api_request():
             return None
-        from ..services.users import principal_for_session
+        from ..services.console_sessions import principal_for
+        from ..sessions import session_token
 
-        return principal_for_session(session_id)
+        return principal_for(session_id, session_token())
 
     @login_manager.request_loader
     def load_api_key_user(req):

@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..config import WORKER_CLASSES
+
 
 def _no_control_socket() -> list[str]:
     """Newer gunicorn opens a control socket under $HOME, which fails (and logs an error) on a
@@ -58,12 +60,36 @@ def _first_admin(base: str) -> None:
         click.echo("")
 
 
+def _concurrency(worker_class: str | None, threads: int | None) -> list[str]:
+    """gunicorn's worker class and threads: from the options, else the settings. Threads keep
+    slow uploads and downloads on the embedded storage from holding every worker."""
+    settings = current_app.config["OUTPOST"]
+    worker_class = worker_class or settings.server_worker_class
+    threads = threads or settings.server_threads
+    args = ["--worker-class", worker_class]
+    if worker_class == "gthread":
+        args += ["--threads", str(threads)]
+    return args
+
+
 @click.command()
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--worker-class",
+    type=click.Choice(WORKER_CLASSES),
+    help="gunicorn worker class [default: OUTPOST_SERVER_WORKER_CLASS, gthread].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    help="Threads per gthread worker [default: OUTPOST_SERVER_THREADS, 16].",
+)
 @click.option("--no-migrate", is_flag=True, help="Do not upgrade the embedded database.")
 @with_appcontext
-def serve(bind: str, workers: int, no_migrate: bool) -> None:
+def serve(
+    bind: str, workers: int, worker_class: str | None, threads: int | None, no_migrate: bool
+) -> None:
     """Start Outpost under gunicorn (upgrading the embedded SQLite database first)."""
     if not no_migrate:
         upgrade_embedded_database()
@@ -79,6 +105,7 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
         "gunicorn",
         "--workers",
         str(workers),
+        *_concurrency(worker_class, threads),
         "--bind",
         bind,
         "--access-logfile",

@@ -7,6 +7,7 @@ bp = Blueprint("console", __name__)
 
 def init_app(app: Flask) -> None:
     from . import (  # noqa: F401  (register routes)
+        account_security,
         admin_activity,
         admin_audit,
         admin_license,

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ..api.pagination import paginate
 from ..auth import requires
-from ..auth.permissions import BUILTIN_ROLES, PERMISSIONS, Scope
+from ..auth.permissions import BUILTIN_ROLES, CUSTOM_ROLE_PERMISSIONS
 from ..errors import OutpostError
 from ..models import CustomRole
 from ..services import roles as service
@@ -25,11 +25,10 @@ def team_permissions() -> list[tuple[str, str]]:
     """Extra permissions a custom role may add: every team permission, and its ``:own`` form,
     with their descriptions."""
     choices = []
-    for name, spec in PERMISSIONS.items():
-        if spec.scope is Scope.TEAM:
-            choices.append((name, spec.description))
-            if spec.ownable:
-                choices.append((f"{name}:own", f"{spec.description}, only their own"))
+    for name, spec in CUSTOM_ROLE_PERMISSIONS.items():
+        choices.append((name, spec.description))
+        if spec.ownable:
+            choices.append((f"{name}:own", f"{spec.description}, only their own"))
     return choices
 
 

@@ -10,7 +10,8 @@ from ..api.pagination import paginate
 from ..auth import requires
 from ..errors import OutpostError
 from ..models import User
-from ..services import user_directory, user_invites
+from ..redirects import safe_next
+from ..services import console_sessions, user_directory, user_invites
 from ..services import users as service
 from . import bp
 from .admin_forms import InviteUserForm, UserChangeForm
@@ -108,9 +109,7 @@ def reissue_invitation(username: str):
 
 
 def _back(target: str | None) -> str:
-    if target and target.startswith("/admin/users") and "//" not in target:
-        return target
-    return url_for("console.admin_users")
+    return safe_next(target, url_for("console.admin_users"), prefix="/admin/users")
 
 
 @bp.post("/admin/users/<username>/change")
@@ -128,6 +127,21 @@ def change_user(username: str):
         flash(f"{username}: {error.message}", "error")
     else:
         flash(DONE[change].format(user.username, user.seat_type), "success")
+    return redirect(_back(form.next.data))
+
+
+@bp.post("/admin/users/<username>/sign-out")
+@requires("system:users")
+def sign_out_user(username: str):
+    """End every console session of a user at once (a lost laptop, a shared computer)."""
+    form = UserChangeForm()
+    if form.validate_on_submit():
+        try:
+            ended = console_sessions.end_all(service.get_person(username))
+        except OutpostError as error:
+            flash(f"{username}: {error.message}", "error")
+        else:
+            flash(f"{username} is signed out everywhere ({ended} session(s) ended).", "success")
     return redirect(_back(form.next.data))
 
 

@@ -6,6 +6,7 @@ from flask_login import login_user, logout_user
 from .. import ratelimit
 from ..auth import public
 from ..errors import OutpostError
+from ..redirects import safe_next
 from ..services import setup as setup_service
 from ..services import users as user_service
 from . import bp
@@ -14,13 +15,6 @@ from .forms import ConfirmForm, LoginForm, SetupForm
 
 def _login_limit() -> str:
     return current_app.config["OUTPOST"].login_rate_limit
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: never redirect to another host after sign-in.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("console.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,7 +31,7 @@ def login():
             return render_template("console/login.html", form=form), 401
         session.permanent = True
         login_user(user)
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next"), url_for("console.home")))
     return render_template("console/login.html", form=form)
 
 

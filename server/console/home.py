@@ -1,9 +1,9 @@
-"""The signed-in landing page."""
+"""The signed-in landing page, and the site icon browsers ask for."""
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_login import current_user
 
-from ..auth import requires
+from ..auth import public, requires
 from . import bp
 
 
@@ -11,3 +11,13 @@ from . import bp
 @requires("viewer:read")
 def home():
     return render_template("console/home.html", user=current_user)
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers fetch /favicon.ico on every site; answer with the console's icon, not a 404."""
+    response = current_app.send_static_file("favicon.ico")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response

@@ -141,7 +141,12 @@ def change_member_role(team: str, username: str, resource: Team):
     else:
 
         def change(membership: Membership) -> str:
-            memberships.update_member(membership, role_name_=form.role.data, registry_admin=None)
+            memberships.update_member(
+                membership,
+                role_name_=form.role.data,
+                registry_admin=None,
+                actor=current_user._get_current_object(),
+            )
             return f"{username} is now {form.role.data}."
 
         _member_action(resource, username, change)
@@ -154,7 +159,7 @@ def remove_member(team: str, username: str, resource: Team):
     if ConfirmForm().validate_on_submit():
 
         def remove(membership: Membership) -> str:
-            memberships.remove_member(membership)
+            memberships.remove_member(membership, actor=current_user._get_current_object())
             return f"{username} was removed from {resource.slug}. Their runs and reports stay."
 
         _member_action(resource, username, remove)

@@ -42,7 +42,7 @@ def _page(team: Team, *, form=None, new_key=None, new_account=None, status=200):
 
 
 @bp.get("/teams/<team>/service-accounts")
-@requires("team:view", resource=load_team)
+@requires("service_account:manage", resource=load_team)
 def team_service_accounts(team: str, resource: Team):
     return _page(resource)
 

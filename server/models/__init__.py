@@ -4,6 +4,7 @@ from .activity import ActivityDaily, ActivityDayTotal, ActivityMonthly, TeamStor
 from .api_key import ApiKey
 from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion
 from .audit import AuditEvent
+from .console_session import ConsoleSession
 from .invitation import TeamInvitation
 from .membership import Membership
 from .profile import UserProfile
@@ -29,6 +30,7 @@ __all__ = [
     "ArtifactFile",
     "ArtifactVersion",
     "AuditEvent",
+    "ConsoleSession",
     "CustomRole",
     "InstanceSetting",
     "Membership",

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from . import mail
 
-WEBHOOK_TIMEOUT_SECONDS = 5
+WEBHOOK_TIMEOUT_SECONDS = 10.0  # default of OUTPOST_OUTBOUND_TIMEOUT
 
 
 class AlertNotSent(Exception):
@@ -52,10 +52,11 @@ class WebhookAlert:
     username: str
     url: str = field(repr=False)  # checked against the allowlist when it was prepared
     text: str
+    timeout: float = WEBHOOK_TIMEOUT_SECONDS
     channel: ClassVar[str] = "slack"
 
     def send(self) -> None:
-        post_json(self.url, {"text": self.text})
+        post_json(self.url, {"text": self.text}, timeout=self.timeout)
 
 
 def _tls_context() -> ssl.SSLContext:
@@ -63,14 +64,16 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def post_json(url: str, payload: dict[str, Any]) -> None:
+def post_json(
+    url: str, payload: dict[str, Any], *, timeout: float = WEBHOOK_TIMEOUT_SECONDS
+) -> None:
     """POST ``payload`` as JSON to ``url`` (HTTPS, redirects not followed). The caller has
     checked the URL against the allowlist. Raises AlertNotSent; an unreachable host, a 5xx or
     a 429 answer is transient."""
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     connection = http.client.HTTPSConnection(
-        parts.hostname, parts.port or 443, timeout=WEBHOOK_TIMEOUT_SECONDS, context=_tls_context()
+        parts.hostname, parts.port or 443, timeout=timeout, context=_tls_context()
     )
     try:
         connection.request(

@@ -133,7 +133,8 @@ def _prepare(channel: str, user, subject: str, text: str) -> EmailAlert | Webhoo
             check_webhook_url(webhook)  # again: the allowlist may have shrunk since it was saved
         except ValidationFailed as exc:
             raise AlertNotSent(exc.message) from None
-        return WebhookAlert(user.username, webhook, f"*{subject}*\n{text}")
+        timeout = current_app.config["OUTPOST"].outbound_timeout
+        return WebhookAlert(user.username, webhook, f"*{subject}*\n{text}", timeout)
     raise AlertNotSent(f"unknown alert channel {channel!r}")
 
 

@@ -4,6 +4,12 @@ Every file is stored under a key derived from its sha256 (``artifacts/sha256/<he
 that several versions share is uploaded and stored once per team. A version's manifest is kept as
 rows (for paging and lookups) and, at commit, as one JSON object in the bucket.
 
+Clients never write a content-addressed key. Upload URLs name a per-version staging key
+(``artifacts/staging/<version id>/<hex>``); at commit :func:`verify_objects` streams each staged
+object through the digest check (``storage.digests``) and only bytes that match are moved to
+their content address. An upload URL used again after commit writes a staging key nothing reads:
+the bytes behind a committed version never change.
+
 Deduplication trusts only objects that a *committed* version of the team refers to; clean-up
 deletes an object once no manifest row of the team refers to it. Both take the team row lock
 (``SELECT … FOR UPDATE``) so that clean-up can never delete an object a new version was just
@@ -31,6 +37,7 @@ from . import files
 log = logging.getLogger(__name__)
 
 OBJECT_PREFIX = "artifacts/sha256/"
+STAGING_PREFIX = "artifacts/staging/"
 MANIFEST_PREFIX = "artifacts/manifests/"
 MANIFEST_FORMAT = "outpost.artifact-manifest/1"
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -48,7 +55,13 @@ class ManifestEntry:
 
 
 def object_key(digest: str) -> str:
+    """Where verified bytes live; only the server writes here."""
     return OBJECT_PREFIX + digest
+
+
+def staging_key(version_id: int, digest: str) -> str:
+    """Where a pending version's client uploads this object (the only key its URL names)."""
+    return f"{STAGING_PREFIX}{version_id}/{digest}"
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
@@ -144,8 +157,11 @@ def check_known_sizes(entries: list[ManifestEntry], known: dict[str, int]) -> No
             raise _size_mismatch(entry, known[entry.digest])
 
 
-def upload_plan(team: Team, entries: list[ManifestEntry], skip: set[str]) -> list[dict[str, Any]]:
-    """Pre-signed PUTs for each distinct object not in ``skip``, naming the paths it serves."""
+def upload_plan(
+    team: Team, version_id: int, entries: list[ManifestEntry], skip: set[str]
+) -> list[dict[str, Any]]:
+    """Pre-signed PUTs to the version's staging keys for each distinct object not in ``skip``,
+    naming the paths it serves."""
     paths: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
     for entry in entries:
@@ -157,35 +173,122 @@ def upload_plan(team: Team, entries: list[ManifestEntry], skip: set[str]) -> lis
             "digest": digest,
             "size": sizes[digest],
             "paths": paths[digest],
-            **files.upload_url(team, object_key(digest), size=sizes[digest]),
+            **files.upload_url(team, staging_key(version_id, digest), size=sizes[digest]),
         }
         for digest in paths
     ]
 
 
-def stored_digests(team: Team, digests: Iterable[str]) -> set[str]:
-    """The digests whose objects are in the bucket (one stat each)."""
-    return {d for d in set(digests) if files.stat(team, object_key(d)) is not None}
+def stored_digests(team: Team, version_id: int, digests: Iterable[str]) -> set[str]:
+    """The digests whose bytes are staged for the version or verified already (stats)."""
+    return {
+        d
+        for d in set(digests)
+        if files.stat(team, staging_key(version_id, d)) is not None
+        or files.stat(team, object_key(d)) is not None
+    }
 
 
-def verify_objects(team: Team, entries: list[ManifestEntry]) -> None:
-    """Every object of the manifest is in the bucket with its declared size.
+def _paths_by_digest(entries: list[ManifestEntry]) -> dict[str, list[str]]:
+    paths: dict[str, list[str]] = {}
+    for entry in entries:
+        paths.setdefault(entry.digest, []).append(entry.path)
+    return paths
 
-    Raises Conflict ``upload_incomplete`` listing, per missing or mis-sized object, its digest,
-    the paths it serves and the problem.
-    """
-    unique = {e.digest: e.size for e in entries}
+
+def _locate_uploads(team: Team, version_id: int, unique: dict[str, int], paths) -> dict:
+    """Stat each object (cheap, before any byte is read): ``digest -> "staged" | "stored"``.
+    Raises Conflict ``upload_incomplete`` for missing or mis-sized objects."""
+    found, problems = {}, []
+    for digest, size in unique.items():
+        key = staging_key(version_id, digest)
+        staged = files.stat(team, key)
+        if staged is not None and staged.size != size:
+            problem = {"problem": "size", "expected": size, "found": staged.size}
+        elif staged is not None:
+            found[digest] = "staged"
+            continue
+        elif files.stat(team, object_key(digest)) is not None:
+            found[digest] = "stored"  # claimed by an earlier attempt, checked again below
+            continue
+        else:
+            problem = {"problem": "missing"}
+        problems.append({"key": key, **problem, "digest": digest, "paths": paths[digest]})
+    if problems:
+        raise Conflict(
+            f"{len(problems)} file(s) were not uploaded as declared; upload them and try again.",
+            code="upload_incomplete",
+            files=problems,
+        )
+    return found
+
+
+def _check_one(team: Team, version_id: int, digest: str, size: int, where: str) -> None:
+    """Stream one object through the digest check; staged bytes that pass move to their
+    content address. Raises DigestMismatch (the wrong bytes are deleted), Conflict
+    ``upload_incomplete`` when the object vanished meanwhile."""
+    from ..storage import Digest, DigestCheck, DigestMismatch
+
+    def check() -> DigestCheck:
+        return DigestCheck([Digest.sha256(digest)], size)
+
+    staged = staging_key(version_id, digest)
+    if where == "staged" and files.claim(team, staged, object_key(digest), check()):
+        return
+    # Not staged (any more): an earlier or concurrent commit put bytes in place; check them.
     try:
-        files.verify_uploaded(team, [(object_key(d), s) for d, s in unique.items()])
-    except Conflict as exc:
-        paths: dict[str, list[str]] = {}
-        for entry in entries:
-            paths.setdefault(entry.digest, []).append(entry.path)
-        problems = []
-        for problem in exc.details.get("files", []):
-            digest = problem["key"].removeprefix(OBJECT_PREFIX)
-            problems.append({**problem, "digest": digest, "paths": paths.get(digest, [])})
-        raise Conflict(exc.message, code="upload_incomplete", files=problems) from None
+        present = files.verify_stored(team, object_key(digest), check())
+    except DigestMismatch:
+        files.delete(team, object_key(digest))  # never leave wrong bytes at a content address
+        raise
+    if not present:
+        problem = {"key": staged, "problem": "missing", "digest": digest}
+        raise Conflict("1 file was not uploaded.", code="upload_incomplete", files=[problem])
+
+
+def verify_objects(team: Team, version_id: int, entries: list[ManifestEntry], known) -> None:
+    """The one place a version's bytes are checked: every object it does not share with a
+    committed version (``known``: digest -> size) must be uploaded with its declared size and
+    sha256; matching bytes move from staging to their content address.
+
+    Raises Conflict ``upload_incomplete`` (missing or mis-sized, nothing read), Conflict
+    ``digest_mismatch`` (listing each object's declared and found sha256; the wrong bytes are
+    deleted, so they must be uploaded again), Conflict ``object_changed`` (overwritten while
+    checked: commit again).
+    """
+    from ..storage import DigestMismatch, ObjectChanged
+
+    unique = {e.digest: e.size for e in entries if e.digest not in known}
+    paths = _paths_by_digest(entries)
+    where = _locate_uploads(team, version_id, unique, paths)
+    mismatches = []
+    for digest, size in unique.items():
+        try:
+            _check_one(team, version_id, digest, size, where[digest])
+        except DigestMismatch as exc:
+            mismatches.append(
+                {
+                    "key": staging_key(version_id, digest),
+                    "problem": "digest",
+                    "digest": digest,
+                    "found": exc.found.get("sha256"),
+                    "paths": paths[digest],
+                }
+            )
+        except ObjectChanged:
+            raise Conflict(
+                f"{digest} was overwritten while it was being checked; commit again.",
+                code="object_changed",
+                digest=digest,
+            ) from None
+    if mismatches:
+        raise Conflict(
+            f"{len(mismatches)} file(s) do not have the sha256 declared for them; the uploaded "
+            "bytes were discarded. Upload the right files (ask for fresh upload URLs) and commit "
+            "again.",
+            code="digest_mismatch",
+            files=mismatches,
+        )
 
 
 def manifest_key(collection_id: int, version: int) -> str:

@@ -85,7 +85,7 @@ def create_version(
                 insert(ArtifactFile),
                 [{"team_id": team.id, "version_id": version.id, **vars(e)} for e in entries],
             )
-        uploads = artifact_files.upload_plan(team, entries, skip=set(known))
+        uploads = artifact_files.upload_plan(team, version.id, entries, skip=set(known))
         audit.record(
             "artifact_version:create",
             target=version,
@@ -114,8 +114,10 @@ def pending_uploads(version: ArtifactVersion) -> list[dict[str, Any]]:
         raise Conflict(f"{version.name} is committed already.", code="version_already_committed")
     team = version.collection.project.team
     entries = manifest_entries(version)
-    stored = artifact_files.stored_digests(team, [e.digest for e in entries])
-    return artifact_files.upload_plan(team, entries, skip=stored)
+    digests = [e.digest for e in entries]
+    known = set(artifact_files.committed_sizes(team.id, digests))
+    stored = artifact_files.stored_digests(team, version.id, set(digests) - known)
+    return artifact_files.upload_plan(team, version.id, entries, skip=known | stored)
 
 
 def _lock_version(version: ArtifactVersion) -> ArtifactVersion:
@@ -130,21 +132,37 @@ def _lock_version(version: ArtifactVersion) -> ArtifactVersion:
     return locked
 
 
+def _verify_uploads(team, version: ArtifactVersion) -> None:
+    """Check the bytes of every object the version does not share with a committed version,
+    moving them from staging to their content address (``artifact_files.verify_objects``).
+
+    Runs before any lock is taken, and ends the current transaction first: streaming a large
+    file through the digest check may take minutes."""
+    entries = manifest_entries(version)
+    known = artifact_files.committed_sizes(team.id, [e.digest for e in entries])
+    version_id = version.id
+    db.session.commit()
+    artifact_files.verify_objects(team, version_id, entries, known)
+
+
 def commit_version(actor, version: ArtifactVersion, aliases: list[str] = ()) -> ArtifactVersion:
-    """Check that every object arrived with its declared size, write the manifest object and
-    commit the version (``latest`` moves to it when it is the newest); set ``aliases`` too.
+    """Check that every object arrived with its declared size and sha256, write the manifest
+    object and commit the version (``latest`` moves to it when it is the newest); set
+    ``aliases`` too. A committed version's bytes never change.
 
     Idempotent for a committed version. Raises Conflict ``upload_incomplete`` naming what is
-    missing (the version stays pending), ValidationFailed for a bad alias.
+    missing, Conflict ``digest_mismatch`` naming files whose bytes differ (the version stays
+    pending either way), ValidationFailed for a bad alias.
     """
     aliases = sorted({validate_alias(a) for a in aliases})
     collection = version.collection
     team = collection.project.team
+    if version.state != "committed":
+        _verify_uploads(team, version)
     try:
         version = _lock_version(version)
         if version.state != "committed":
             entries = manifest_entries(version)
-            artifact_files.verify_objects(team, entries)
             key = artifact_files.manifest_key(collection.id, version.version)
             header = {
                 "team": team.slug,

@@ -192,6 +192,15 @@ def refuse_if_linked(version_ids) -> None:
 
 
 def stored_objects(version_ids) -> tuple[set[str], list[str]]:
+    """The digests the versions refer to, and the keys only they own: their manifests and the
+    staging objects of pending ones (read before the versions are deleted)."""
+    staged = db.session.execute(
+        select(ArtifactFile.version_id, ArtifactFile.digest)
+        .join(ArtifactVersion, ArtifactVersion.id == ArtifactFile.version_id)
+        .where(ArtifactVersion.id.in_(version_ids), ArtifactVersion.state == "pending")
+        .distinct()
+    )
+    staging = [artifact_files.staging_key(vid, digest) for vid, digest in staged]
     digests = set(
         db.session.scalars(
             select(ArtifactFile.digest).where(ArtifactFile.version_id.in_(version_ids)).distinct()
@@ -202,7 +211,7 @@ def stored_objects(version_ids) -> tuple[set[str], list[str]]:
             ArtifactVersion.id.in_(version_ids), ArtifactVersion.manifest_key != ""
         )
     )
-    return digests, list(keys)
+    return digests, list(keys) + staging
 
 
 def delete_collection(collection: ArtifactCollection) -> None:

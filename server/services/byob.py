@@ -1,7 +1,8 @@
 """Secure storage connector: a team on its own S3 or GCS bucket (enterprise).
 
-Before the team exists, the endpoint is checked against the admin's allowlist (no request
-leaves the server otherwise), then access is proven by writing, reading and deleting a probe
+Before the team exists, the endpoint and every URL inside the credentials (a service account's
+``token_uri``...) are checked against the admin's allowlist (no request leaves the server
+otherwise), then access is proven by writing, reading and deleting a probe
 object. Credentials are sealed at rest and never returned.
 """
 
@@ -69,9 +70,10 @@ def prove_team_bucket(slug: str, spec: dict[str, Any]) -> Placement:
 
     Raises Forbidden (``license_required``, ``endpoint_not_allowed``), ValidationFailed
     (bad description, or ``bucket_verification_failed`` with the storage error's code as
-    ``reason``), ServiceUnavailable (``storage_unavailable``: the endpoint did not answer).
+    ``reason``), ServiceUnavailable (``storage_unavailable``: the endpoint could not be
+    reached, 503; ``storage_timeout``: it did not answer in time, 504).
     """
-    from ..storage import EndpointNotAllowed, StorageConfigError, check_endpoint_allowed
+    from ..storage import EndpointNotAllowed, StorageConfigError, check_connection_allowed
 
     require_feature("secure_storage_connector")
     credentials = _check_spec(spec)
@@ -80,28 +82,33 @@ def prove_team_bucket(slug: str, spec: dict[str, Any]) -> Placement:
         settings = byob_storage_settings(config, credentials)
     except StorageConfigError as exc:
         raise ValidationFailed(str(exc), code="invalid_storage") from None
+    allowlist = endpoint_allowlist()
     try:
-        check_endpoint_allowed(settings.effective_endpoint, endpoint_allowlist())
+        check_connection_allowed(settings, allowlist)  # the endpoint and the credentials' URLs
     except EndpointNotAllowed as exc:
         raise endpoint_refused(exc) from None
-    report = _probe(settings, spec["bucket"], config["prefix"])
+    except StorageConfigError as exc:
+        raise ValidationFailed(str(exc), code="invalid_credentials") from None
+    report = _probe(settings, spec["bucket"], config["prefix"], allowlist)
     config["warnings"] = list(report.warnings)
     sealed = seal(credentials) if credentials else None
     return Placement("byob", spec["bucket"], config, credentials=sealed, created=False)
 
 
-def _probe(settings, bucket: str, prefix: str):
+def _probe(settings, bucket: str, prefix: str, allowlist: list[str]):
     from ..storage import StorageError, StorageUnavailable, get_provider
 
     origin = current_app.config["OUTPOST"].url.rstrip("/")
     where = f"bucket {bucket!r} at {settings.effective_endpoint}"
     try:
-        return get_provider(settings).probe_access(bucket, prefix=prefix, cors_origins=[origin])
+        provider = get_provider(settings, endpoint_allowlist=allowlist)
+        return provider.probe_access(bucket, prefix=prefix, cors_origins=[origin])
     except StorageUnavailable as exc:
-        raise ServiceUnavailable(
-            f"The team was not created: {where} did not answer. {exc.message}",
-            code="storage_unavailable",
-        ) from None
+        error = ServiceUnavailable(
+            f"The team was not created: {where} did not answer. {exc.message}", code=exc.code
+        )
+        error.status = exc.http_status  # 503, or 504 when it did not answer in time
+        raise error from None
     except StorageError as exc:
         raise _verification_failed(exc, where) from None
 

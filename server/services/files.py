@@ -37,7 +37,7 @@ def storage_error(exc: Exception) -> OutpostError:
     what the client cannot fix (the bucket refusing the server is not the client's 403)."""
     status = getattr(exc, "http_status", 502)
     error = OutpostError(f"Storage: {exc}", code=getattr(exc, "code", "storage_error"))
-    error.status = status if status in (400, 404, 413) else (503 if status == 503 else 502)
+    error.status = status if status in (400, 404, 413, 503, 504) else 502
     return error
 
 
@@ -65,16 +65,14 @@ def check_relative_path(path: str) -> str:
     return path
 
 
-def _check_endpoint_allowed(team: Team) -> None:
-    """Checked on every use: once an admin removes a connector's endpoint from the allowlist,
-    this server sends it no further requests."""
-    from ..storage import EndpointNotAllowed, check_endpoint_allowed
+def _check_endpoint_allowed(team: Team, settings) -> None:
+    """Checked on every use: once an admin removes a connector's endpoint (or a host its
+    credentials name) from the allowlist, this server sends it no further requests."""
+    from ..storage import EndpointNotAllowed, check_connection_allowed
     from .byob import endpoint_allowlist
-    from .storage_settings import byob_storage_settings
 
-    settings = byob_storage_settings(team.storage_config or {}, None)
     try:
-        check_endpoint_allowed(settings.effective_endpoint, endpoint_allowlist())
+        check_connection_allowed(settings, endpoint_allowlist())
     except EndpointNotAllowed as exc:
         raise Forbidden(
             f"Team {team.slug!r} keeps its files in its own bucket, whose endpoint is not "
@@ -102,9 +100,10 @@ def team_location(team: Team) -> TeamLocation:
         from .team_storage import instance_provider
 
         return TeamLocation(instance_provider(), team.bucket, "")
-    _check_endpoint_allowed(team)
+    provider = _byob_provider(team)  # built without any request
+    _check_endpoint_allowed(team, provider.settings)
     prefix = (team.storage_config or {}).get("prefix", "").strip("/")
-    return TeamLocation(_byob_provider(team), team.bucket, f"{prefix}/" if prefix else "")
+    return TeamLocation(provider, team.bucket, f"{prefix}/" if prefix else "")
 
 
 def _expiry(seconds: int) -> str:
@@ -131,14 +130,17 @@ def upload_url(team: Team, relative: str, *, size: int | None = None) -> dict[st
     }
 
 
-def download_url(team: Team, relative: str) -> dict[str, Any]:
-    """A pre-signed GET for one object of the team."""
+def download_url(team: Team, relative: str, *, filename: str | None = None) -> dict[str, Any]:
+    """A pre-signed GET for one object of the team, served as ``filename`` (type and
+    disposition decided by ``storage.serving``: active content only ever as an attachment)."""
     from ..storage import StorageError
 
     seconds = current_app.config["OUTPOST"].storage_download_url_seconds
     where = team_location(team)
     try:
-        url = where.provider.presign_get(where.bucket, where.key(relative), expires_in=seconds)
+        url = where.provider.presign_get(
+            where.bucket, where.key(relative), expires_in=seconds, filename=filename
+        )
     except StorageError as exc:
         raise storage_error(exc) from None
     return {"method": "GET", "url": url, "expires_at": _expiry(seconds)}
@@ -175,6 +177,36 @@ def verify_uploaded(team: Team, files: list[tuple[str, int]]) -> None:
             code="upload_incomplete",
             files=problems,
         )
+
+
+def claim(team: Team, source: str, target: str, check) -> bool:
+    """Move the object ``source`` to ``target`` only with bytes that pass ``check`` (a
+    ``storage.DigestCheck``); False when ``source`` does not exist. Raises the storage's
+    DigestMismatch and ObjectChanged as they are, other storage failures as OutpostError."""
+    from ..storage import DigestMismatch, ObjectChanged, StorageError
+
+    where = team_location(team)
+    try:
+        return where.provider.claim_object(
+            where.bucket, where.key(source), where.key(target), check
+        )
+    except (DigestMismatch, ObjectChanged):
+        raise
+    except StorageError as exc:
+        raise storage_error(exc) from None
+
+
+def verify_stored(team: Team, relative: str, check) -> bool:
+    """Check an object's bytes in place; False when it does not exist. Raises like claim."""
+    from ..storage import DigestMismatch, ObjectChanged, StorageError
+
+    where = team_location(team)
+    try:
+        return where.provider.verify_object(where.bucket, where.key(relative), check)
+    except (DigestMismatch, ObjectChanged):
+        raise
+    except StorageError as exc:
+        raise storage_error(exc) from None
 
 
 def delete(team: Team, relative: str) -> None:

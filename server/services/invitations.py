@@ -42,15 +42,20 @@ def invite(
         if user is None or user.is_service_account:
             raise NotFound(f"No user named {username!r}.", code="user_not_found")
         return InviteResult(
-            membership=memberships.add_member(team, user=user, role_name_=role_name)
+            membership=memberships.add_member(
+                team, user=user, role_name_=role_name, actor=invited_by
+            )
         )
     email = normalise_email(email or "")
     user = db.session.scalar(select(User).where(User.email == email))
     if user is not None:
         return InviteResult(
-            membership=memberships.add_member(team, user=user, role_name_=role_name)
+            membership=memberships.add_member(
+                team, user=user, role_name_=role_name, actor=invited_by
+            )
         )
     role, custom = memberships.resolve_role(role_name)
+    memberships.check_role_change(invited_by, team, new=memberships.grants_of_role(role, custom))
     earlier = db.session.scalar(
         select(TeamInvitation).where(
             TeamInvitation.team_id == team.id,

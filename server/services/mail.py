@@ -21,8 +21,6 @@ from ..errors import Conflict, OutpostError, ServiceUnavailable
 from . import audit
 from .system_settings import get_setting
 
-TIMEOUT_SECONDS = 15
-
 
 @dataclass(frozen=True)
 class SmtpConfig:
@@ -33,6 +31,7 @@ class SmtpConfig:
     password: str = field(repr=False)
     sender: str
     sender_name: str
+    timeout: float = 10.0  # seconds to connect, and for each answer (OUTPOST_OUTBOUND_TIMEOUT)
 
     @property
     def address(self) -> str:
@@ -56,6 +55,7 @@ def smtp_config() -> SmtpConfig | None:
         password=get_setting("smtp_password") or "",
         sender=sender,
         sender_name=get_setting("instance_name") or "Outpost",
+        timeout=current_app.config["OUTPOST"].outbound_timeout,
     )
 
 
@@ -78,8 +78,8 @@ def _message(config: SmtpConfig, to: str, subject: str, text: str, html: str | N
 def _connect(config: SmtpConfig) -> smtplib.SMTP:
     if config.security == "ssl":
         context = ssl.create_default_context()
-        return smtplib.SMTP_SSL(config.host, config.port, timeout=TIMEOUT_SECONDS, context=context)
-    client = smtplib.SMTP(config.host, config.port, timeout=TIMEOUT_SECONDS)
+        return smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
+    client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
     if config.security == "starttls":
         client.ehlo()
         if not client.has_extn("starttls"):
@@ -102,8 +102,11 @@ def _reason(exc: Exception, config: SmtpConfig) -> str:
         text = f"the server answered {exc.smtp_code} {detail}".strip()
     elif isinstance(exc, ssl.SSLError | ssl.CertificateError):
         text = f"TLS failed: {exc}"
-    elif isinstance(exc, socket.timeout | TimeoutError):
-        text = f"no answer within {TIMEOUT_SECONDS} seconds"
+    elif isinstance(exc, socket.timeout | TimeoutError) or (
+        # smtplib turns a read timeout into a disconnection ending in "timed out"
+        isinstance(exc, smtplib.SMTPServerDisconnected) and str(exc).endswith("timed out")
+    ):
+        text = f"no answer within {config.timeout:g} seconds"
     elif isinstance(exc, ConnectionRefusedError):
         text = "the connection was refused"
     elif isinstance(exc, socket.gaierror):

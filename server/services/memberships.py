@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..auth import authorize
+from ..auth import authorize, authorize_role_change
 from ..auth.permissions import BUILTIN_ROLES, REGISTRY_ADMIN_GRANTS, is_known
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CustomRole, Membership, Team, User
 from . import audit
+from .locking import lock_rows
 
 
 def role_grants(
@@ -49,6 +50,26 @@ def grants_for(principal, team_id: int) -> frozenset[str]:
     if registry_admin:
         grants = grants | REGISTRY_ADMIN_GRANTS
     return frozenset(grants)
+
+
+def grants_of_role(role: str, custom: CustomRole | None) -> frozenset[str]:
+    """The grants of ``role`` (``custom`` when it is a custom role)."""
+    if custom is None:
+        return role_grants(role, None, None)
+    return role_grants(role, custom.base, custom.permissions)
+
+
+def membership_grants(membership: Membership) -> frozenset[str]:
+    """What ``membership`` lets its holder do in the team (its role and registry-admin flag)."""
+    grants = grants_of_role(membership.role, membership.custom_role)
+    return grants | REGISTRY_ADMIN_GRANTS if membership.registry_admin else grants
+
+
+def check_role_change(actor, team: Team, *, current=frozenset(), new=frozenset()) -> None:
+    """Roles are given and taken away against the actor's own (see ``authorize_role_change``);
+    ``actor`` None is the server's operator (CLI), who may do anything."""
+    if actor is not None:
+        authorize_role_change(actor, team, current=current, new=new)
 
 
 # --- membership management --------------------------------------------------------------
@@ -113,17 +134,30 @@ def admin_count(team: Team) -> int:
 
 
 def _ensure_keeps_an_admin(membership: Membership) -> None:
-    if membership.role == "admin" and admin_count(membership.team) <= 1:
-        raise Conflict(
-            f"{membership.user.username} is the last admin of {membership.team.slug}. Make "
-            "another member admin first: a team must keep at least one admin.",
-            code="last_team_admin",
+    """Refuse to take the admin role from the team's last admin. The team's admin rows are
+    locked first, so two requests demoting or removing its two admins at once cannot both
+    pass: the second one counts after the first one's change."""
+    if membership.role != "admin":
+        return
+    admins = lock_rows(
+        select(Membership.id).where(
+            Membership.team_id == membership.team_id, Membership.role == "admin"
         )
+    )
+    if [pk for pk in admins if pk != membership.id]:
+        return
+    raise Conflict(
+        f"{membership.user.username} is the last admin of {membership.team.slug}. Make "
+        "another member admin first: a team must keep at least one admin.",
+        code="last_team_admin",
+    )
 
 
-def add_member(team: Team, *, user: User, role_name_: str) -> Membership:
-    """Add an existing user to the team with a role. Raises Conflict if already a member."""
+def add_member(team: Team, *, user: User, role_name_: str, actor=None) -> Membership:
+    """Add an existing user to the team with a role. Raises Conflict if already a member,
+    Forbidden when ``actor`` may not give that role (admin, or above its own)."""
     role, custom = resolve_role(role_name_)
+    check_role_change(actor, team, new=grants_of_role(role, custom))
     if user.is_service_account:
         raise ValidationFailed("Service accounts belong to one team only.", code="invalid_member")
     existing = db.session.scalar(
@@ -155,12 +189,20 @@ def update_member(
 
     Changing the flag also needs ``registry:manage_admins`` (asked of ``authorize`` for
     ``actor``), so a role that may manage members but not registry admins cannot flip it.
+    Changing the role is checked against the actor's own (``check_role_change``): only an
+    admin grants or takes away admin, or a role above the actor's.
     """
     details: dict = {}
     if registry_admin is not None and registry_admin != membership.registry_admin:
         authorize(actor, "registry:manage_admins", membership)
     if role_name_ is not None and role_name_ != role_name(membership):
         role, custom = resolve_role(role_name_)
+        check_role_change(
+            actor,
+            membership.team,
+            current=membership_grants(membership),
+            new=grants_of_role(role, custom),
+        )
         if membership.user.is_service_account and role != "member":
             raise ValidationFailed(
                 "Service accounts always act with the member role.", code="invalid_role"
@@ -181,8 +223,12 @@ def update_member(
     return membership
 
 
-def remove_member(membership: Membership) -> None:
-    """Remove from the team; everything they created stays, still attributed to them."""
+def remove_member(membership: Membership, actor=None) -> None:
+    """Remove from the team; everything they created stays, still attributed to them.
+
+    Raises Forbidden when ``actor`` may not take the member's role away (admin, or above its
+    own), Conflict for the last admin."""
+    check_role_change(actor, membership.team, current=membership_grants(membership))
     _ensure_keeps_an_admin(membership)
     audit.record("member:remove", target=membership.user, team_id=membership.team_id)
     db.session.delete(membership)

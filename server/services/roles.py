@@ -6,7 +6,12 @@ import re
 
 from sqlalchemy import select, update
 
-from ..auth.permissions import BUILTIN_ROLES, CUSTOM_ROLE_BASES, PERMISSIONS, Scope, is_known
+from ..auth.permissions import (
+    BUILTIN_ROLES,
+    CUSTOM_ROLE_BASES,
+    CUSTOM_ROLE_PERMISSIONS,
+    is_known,
+)
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CustomRole, Membership, TeamInvitation
@@ -32,13 +37,13 @@ def _validate(name: str, base: str, permissions: list[str]) -> tuple[str, str, l
     team_only = [
         p
         for p in permissions
-        if is_known(p) and PERMISSIONS[p.removesuffix(":own")].scope is not Scope.TEAM
+        if is_known(p) and p.removesuffix(":own") not in CUSTOM_ROLE_PERMISSIONS
     ]
     if unknown or team_only:
         raise ValidationFailed(
             f"Not team permissions from the vocabulary: {', '.join(unknown + team_only)}.",
             code="unknown_permission",
-            allowed=sorted(n for n, p in PERMISSIONS.items() if p.scope is Scope.TEAM),
+            allowed=sorted(CUSTOM_ROLE_PERMISSIONS),
         )
     return name, base, sorted(set(permissions))
 

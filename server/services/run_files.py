@@ -70,7 +70,9 @@ def load_file(run: Run, path: str) -> RunFile:
 
 
 def download(run: Run, record: RunFile) -> dict[str, Any]:
-    return files.download_url(run.project.team, object_key(run.id, record.path))
+    return files.download_url(
+        run.project.team, object_key(run.id, record.path), filename=record.path
+    )
 
 
 def stored_paths(run_pks: list[int]) -> list[str]:

@@ -2,6 +2,11 @@
 
 A run belongs to its creator (``created_by_id``), whatever project it is moved to; the
 principal that sent it (a service account, usually) is kept as ``logged_by_id``.
+
+Every door authorizes before calling in: ``run:log`` on the project to start a run, and on the
+run itself to change one (update, finish, history, files). The table grants another team's
+service account ``run:log:own`` on public projects, so asking about the run (not only its
+project) is what keeps it to the runs it sent. Changes lock the run's row (``lock_run``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Project, Run, RunHistoryRow, Sweep
 from . import activity, audit, metric_rollups
+from .locking import refresh_locked
 from .run_attribution import attribute_run
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -99,6 +105,30 @@ def _with_project(run: Run, project: Project) -> Run:
     return run
 
 
+# What a change to a run reads before it writes: re-read under the row lock.
+LOCKED_FIELDS = [
+    "name",
+    "notes",
+    "group",
+    "job_type",
+    "tags",
+    "config",
+    "summary",
+    "state",
+    "stop_requested",
+    "exit_code",
+    "finished_at",
+    "last_step",
+    "history_count",
+]
+
+
+def lock_run(run: Run) -> None:
+    """Lock the run's row until the transaction ends and re-read what changes read, so
+    concurrent updates merge into each other's results instead of overwriting them."""
+    refresh_locked(run, LOCKED_FIELDS)
+
+
 def runs_query(project: Project, *, state=None, group=None, sweep: Sweep | None = None):
     """Runs of ``project`` with everything a list shows loaded in the same query."""
     stmt = (
@@ -135,6 +165,7 @@ def _load_sweep(project: Project, sweep_id: str | None) -> Sweep | None:
     )
     if sweep is None:
         raise NotFound(f"No sweep {sweep_id!r} in {project.name}.", code="sweep_not_found")
+    set_committed_value(sweep, "project", project)
     return sweep
 
 
@@ -150,12 +181,16 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
     """Start a run in ``project``, attributed per :func:`attribute_run`.
 
     Returns the run and the attribution warnings. Raises ValidationFailed for bad input,
-    NotFound for an unknown sweep, Conflict when the run id is taken.
+    NotFound for an unknown sweep, Forbidden when ``actor`` may not add runs to the sweep
+    (an outsider's service account joins only sweeps it created), Conflict when the run id
+    is taken.
     """
     run_id = check_run_id(spec.run_id) if spec.run_id else generate_run_id()
     check_json_size("config", spec.config)
     tags = clean_tags(spec.tags)
     sweep = _load_sweep(project, spec.sweep)
+    if sweep is not None:
+        authorize(actor, "run:log", sweep)
     _ensure_free(project, run_id)
     owner_id, warnings = attribute_run(actor, spec.username, spec.user_email)
     run = Run(
@@ -190,10 +225,11 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
 def update_run(run: Run, changes: dict[str, Any]) -> Run:
     """Rename, retag, merge config/summary keys, or finish (``state``).
 
-    ``config`` and ``summary`` are merged key by key into what is stored. Raises
-    ValidationFailed for bad input and Conflict (``run_not_running``) when finishing a run
-    that already ended in another state.
+    ``config`` and ``summary`` are merged key by key into what is stored, under a lock on the
+    run's row: concurrent updates each keep their keys. Raises ValidationFailed for bad input
+    and Conflict (``run_not_running``) when finishing a run that already ended in another state.
     """
+    lock_run(run)
     for key in ("name", "notes", "group", "job_type"):
         if changes.get(key) is not None:
             setattr(run, key, changes[key])
@@ -242,6 +278,7 @@ def request_stop(run: Run, *, force: bool = False) -> Run:
 
     Raises Conflict (``run_not_running``) for a run that already ended.
     """
+    lock_run(run)
     if run.state != "running":
         raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
     run.stop_requested = True
@@ -325,17 +362,15 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
         )
     check_json_size("history_batch", rows, MAX_HISTORY_BYTES)
     steps = _steps(rows)
-    # Lock the run row (PostgreSQL) so concurrent batches see each other's last step.
-    current = db.session.execute(
-        select(Run.state, Run.last_step).where(Run.id == run.id).with_for_update()
-    ).one()
-    if current.state != "running":
-        raise Conflict(f"The run already ended as {current.state}.", code="run_not_running")
-    if current.last_step is not None and steps[0] <= current.last_step:
+    # Concurrent batches see each other's last step and summary keys.
+    lock_run(run)
+    if run.state != "running":
+        raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
+    if run.last_step is not None and steps[0] <= run.last_step:
         raise Conflict(
-            f"Step {steps[0]} is not above the last stored step {current.last_step}.",
+            f"Step {steps[0]} is not above the last stored step {run.last_step}.",
             code="step_not_increasing",
-            last_step=current.last_step,
+            last_step=run.last_step,
         )
     latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
     summary = {**(run.summary or {}), **latest}
@@ -348,7 +383,7 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
             for step, row in zip(steps, rows, strict=True)
         ],
     )
-    _roll_up(run, current.last_step, steps, rows, arrived)
+    _roll_up(run, run.last_step, steps, rows, arrived)
     run.summary = summary
     run.last_step = steps[-1]
     run.history_count = (run.history_count or 0) + len(rows)

@@ -10,6 +10,16 @@ from flask import current_app
 from ..config import data_dir
 
 
+def _network_settings() -> dict[str, Any]:
+    """Timeouts and attempts for every storage request (OUTPOST_STORAGE_*_TIMEOUT)."""
+    s = current_app.config["OUTPOST"]
+    return {
+        "connect_timeout": s.storage_connect_timeout,
+        "read_timeout": s.storage_read_timeout,
+        "max_attempts": s.storage_max_attempts,
+    }
+
+
 def instance_storage_settings():
     """The instance storage, from the ``storage_*`` settings (OUTPOST_STORAGE_* variables)."""
     from ..storage import StorageSettings
@@ -26,6 +36,7 @@ def instance_storage_settings():
         signing_secret=current_app.config["SECRET_KEY"],
         public_url=s.url.rstrip("/") if s.storage_provider == "filesystem" else None,
         addressing_style="path" if s.storage_endpoint else "auto",
+        **_network_settings(),
     )
 
 
@@ -49,6 +60,7 @@ def byob_storage_settings(config: dict[str, Any], credentials: dict[str, str] | 
         access_key=credentials.get("access_key"),
         secret_key=credentials.get("secret_key"),
         credentials_info=credentials.get("service_account_json"),
+        **_network_settings(),
     )
     if config["provider"] == "s3" and config.get("endpoint"):
         settings = replace(settings, addressing_style="path")

@@ -69,10 +69,12 @@ def provision_for_new_team(slug: str, spec: Any) -> Placement:
 
 # What the caller of POST /teams can do about each storage failure decides the status: a
 # name clash (409) is a conflict; an unreachable store is temporary (503); a store that
-# refuses the server's own credentials is the server's problem, not the client's (502).
+# refuses the server's own credentials is the server's problem, not the client's (502); one
+# that does not answer in time is a gateway timeout (504).
 _PROVISIONING_STATUS = {
     "storage_bucket_taken": 409,
     "storage_unavailable": 503,
+    "storage_timeout": 504,
     "invalid_bucket_name": 422,
 }
 

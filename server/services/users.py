@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from ..auth.principal import PRINCIPAL_COLUMNS, Principal
 from ..errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from ..extensions import db
 from ..models import User
 from ..models.base import utcnow
 from ..models.user import SEAT_TYPES
 from . import activity, audit
+from .locking import lock_rows
 from .passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from .seats import ensure_seat_available
 
@@ -123,22 +123,6 @@ def authenticate(login: str, password: str) -> User:
     return user
 
 
-def principal_for_session(session_id: str) -> Principal | None:
-    """Resolve a session's ``id:version``; None once the user is deactivated or the version
-    moved on (which is how deactivation ends sessions at once)."""
-    try:
-        user_id, version = (int(part) for part in session_id.split(":", 1))
-    except ValueError:
-        return None
-    users = User.__table__
-    stmt = select(*(users.c[name] for name in PRINCIPAL_COLUMNS)).where(users.c.id == user_id)
-    with db.engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    if row is None or row["state"] != "active" or row["session_version"] != version:
-        return None
-    return Principal.from_row(row, auth_method="session")
-
-
 def touch_last_active(user: User) -> None:
     """Record activity at most once a minute per user (no write on every request)."""
     now = utcnow()
@@ -165,17 +149,16 @@ def get_person(username: str) -> User:
 
 
 def _ensure_not_last_admin(user: User) -> None:
+    """Refuse to demote or deactivate the last active system admin. The active system admins'
+    rows are locked first, so two requests demoting two of them at once cannot both pass."""
     if not user.system_admin or user.state != "active":
         return
-    others = db.session.scalar(
-        select(func.count(User.id)).where(
-            User.system_admin.is_(True),
-            User.state == "active",
-            User.kind == "user",
-            User.id != user.id,
+    admins = lock_rows(
+        select(User.id).where(
+            User.system_admin.is_(True), User.state == "active", User.kind == "user"
         )
     )
-    if not others:
+    if not [pk for pk in admins if pk != user.id]:
         raise Conflict(
             f"{user.username} is the last active system admin. Make another user a system admin "
             "first.",
@@ -289,6 +272,17 @@ def set_password(user: User, password: str) -> None:
     user.session_version += 1
     audit.record("user:password_change", target=user)
     db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """A person changes their own password; every session of theirs ends (the caller signs the
+    current browser in again). Raises ValidationFailed (``wrong_password``, password policy)."""
+    if not verify_password(user.password_hash, current or ""):
+        audit.record_now(
+            "user:password_change", target=user, result="failure", details={"reason": "wrong"}
+        )
+        raise ValidationFailed("Your current password is not right.", code="wrong_password")
+    set_password(user, new)
 
 
 def ensure_system_admin(user: User) -> None:

@@ -6,7 +6,13 @@ Client libraries (boto3, google-cloud-storage) are imported only by the provider
 """
 
 from .base import StorageProvider, team_labels
-from .endpoints import check_endpoint_allowed, default_endpoint, validate_allowlist
+from .digests import Digest, DigestCheck, DigestMismatch, InvalidDigest, check_chunks
+from .endpoints import (
+    check_connection_allowed,
+    check_endpoint_allowed,
+    default_endpoint,
+    validate_allowlist,
+)
 from .errors import (
     AccessDenied,
     BucketNotEmpty,
@@ -17,12 +23,14 @@ from .errors import (
     InvalidBucketName,
     InvalidCredentials,
     InvalidObjectKey,
+    ObjectChanged,
     ObjectNotFound,
     ProbeFailed,
     SignedUrlExpired,
     SignedUrlInvalid,
     StorageConfigError,
     StorageError,
+    StorageTimeout,
     StorageUnavailable,
     TeamsFileError,
     UploadTooLarge,
@@ -46,11 +54,16 @@ __all__ = [
     "BucketNotEmpty",
     "BucketNotFound",
     "BucketTaken",
+    "Digest",
+    "DigestCheck",
+    "DigestMismatch",
     "EndpointNotAllowed",
     "IncompleteUpload",
     "InvalidBucketName",
     "InvalidCredentials",
+    "InvalidDigest",
     "InvalidObjectKey",
+    "ObjectChanged",
     "ObjectInfo",
     "ObjectNotFound",
     "PresignedUpload",
@@ -64,11 +77,14 @@ __all__ = [
     "StorageError",
     "StorageProvider",
     "StorageSettings",
+    "StorageTimeout",
     "StorageUnavailable",
     "TeamSpec",
     "TeamsFileError",
     "UploadTooLarge",
     "bucket_name_for_team",
+    "check_connection_allowed",
+    "check_chunks",
     "check_endpoint_allowed",
     "connector_settings",
     "default_endpoint",

@@ -10,8 +10,9 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
+from .digests import DigestCheck, DigestMismatch
 from .errors import AccessDenied, BucketTaken, InvalidObjectKey, ProbeFailed, StorageError
 from .naming import label_value, validate_bucket_name
 from .results import (
@@ -56,6 +57,10 @@ def probe_key(prefix: str) -> str:
         raise InvalidObjectKey(f"Path prefix {prefix!r} must not contain '..' or backslashes.")
     name = f".outpost-access-probe-{uuid.uuid4().hex}"
     return f"{clean}/{name}" if clean else name
+
+
+class ByteSink(Protocol):
+    def write(self, chunk: bytes, /) -> int: ...
 
 
 class StorageProvider(ABC):
@@ -258,14 +263,78 @@ class StorageProvider(ABC):
         """Size and ETag of an object, or None when it does not exist."""
 
     @abstractmethod
-    def presign_get(self, bucket: str, key: str, expires_in: int = 3600) -> str:
-        """A URL that lets anyone holding it GET the object for ``expires_in`` seconds."""
+    def presign_get(
+        self, bucket: str, key: str, expires_in: int = 3600, *, filename: str | None = None
+    ) -> str:
+        """A URL that lets anyone holding it GET the object for ``expires_in`` seconds.
+
+        The response's type and disposition are the ones ``serving.delivery_for`` decides for
+        ``filename`` (default: the key's last segment), whatever type the uploader sent.
+        """
 
     @abstractmethod
     def presign_put(
         self, bucket: str, key: str, expires_in: int = 86400, content_length: int | None = None
     ) -> PresignedUpload:
         """A URL (plus headers to send) to PUT the object; ``content_length`` pins the size."""
+
+    # -- verified objects -------------------------------------------------------------------
+
+    @abstractmethod
+    def read_into(
+        self, bucket: str, key: str, sink: ByteSink, *, pin: ObjectInfo | None = None
+    ) -> None:
+        """Stream the object's bytes into ``sink`` chunk by chunk (never whole in memory).
+
+        With ``pin`` (from ``stat_object``) only that version is read. Raises ObjectNotFound,
+        ObjectChanged (the pinned version is gone or was overwritten).
+        """
+
+    def _copy_object(
+        self, bucket: str, source: str, target: str, pin: ObjectInfo | None = None
+    ) -> None:
+        """Server-side copy of ``source`` (exactly the ``pin`` version, when given) to
+        ``target``. Raises ObjectChanged when that version is gone. Used by ``claim_object``."""
+        raise NotImplementedError
+
+    def claim_object(self, bucket: str, source: str, target: str, check: DigestCheck) -> bool:
+        """Put the object at ``source`` at ``target`` if its bytes pass ``check``, then delete
+        ``source``. ``target`` only ever receives the bytes that were checked, even if a client
+        overwrites ``source`` meanwhile: a versioned bucket's read and copy are pinned to one
+        version; without versions the check reads a private copy that no URL can write.
+
+        Returns False when ``source`` does not exist. Raises DigestMismatch (``source`` is
+        deleted: its bytes are wrong), ObjectChanged (the pinned version vanished).
+        """
+        info = self.stat_object(bucket, source)
+        if info is None:
+            return False
+        checked, pin = source, info
+        if not info.version_id:
+            checked, pin = f"{source}.claim-{uuid.uuid4().hex}", None
+            self._copy_object(bucket, source, checked)
+        try:
+            self.read_into(bucket, checked, check, pin=pin)
+            check.verify()
+            self._copy_object(bucket, checked, target, pin)
+        except DigestMismatch:
+            self._delete_quietly(bucket, source, info.version_id)
+            raise
+        finally:
+            if checked != source:
+                self._delete_quietly(bucket, checked, None)
+        self._delete_quietly(bucket, source, info.version_id)
+        return True
+
+    def verify_object(self, bucket: str, key: str, check: DigestCheck) -> bool:
+        """Check an object's bytes in place; False when it does not exist.
+        Raises DigestMismatch, ObjectChanged."""
+        info = self.stat_object(bucket, key)
+        if info is None:
+            return False
+        self.read_into(bucket, key, check, pin=info)
+        check.verify()
+        return True
 
     # -- buckets ----------------------------------------------------------------------------
 

@@ -6,6 +6,10 @@ human (an operator or a team admin) and never contain credentials.
 
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 
 class StorageError(Exception):
     """Base class for every error raised by the storage layer."""
@@ -54,6 +58,25 @@ class StorageUnavailable(StorageError):
 
     code = "storage_unavailable"
     http_status = 503
+
+
+class StorageTimeout(StorageUnavailable):
+    """The endpoint accepted the connection (or did not) but gave no answer in time."""
+
+    code = "storage_timeout"
+    http_status = 504
+
+
+def unreachable(where: str, exc: BaseException, *, timed_out: bool, seconds: float):
+    """The error for a request that failed below HTTP (refused, reset, timed out, TLS).
+
+    The library's own text (an errno, a remote body) goes to the log only: an error shown to a
+    client must not tell a closed port from a filtered one, nor repeat what a server answered.
+    """
+    log.warning("storage request to %s failed: %s: %s", where, type(exc).__name__, exc)
+    if timed_out:
+        return StorageTimeout(f"{where} did not answer within {seconds:g} s.")
+    return StorageUnavailable(f"{where} could not be reached.")
 
 
 class InvalidCredentials(StorageError):
@@ -131,6 +154,13 @@ class ObjectNotFound(StorageError):
 
     code = "storage_object_not_found"
     http_status = 404
+
+
+class ObjectChanged(StorageError):
+    """The object was overwritten or removed while the server was checking it."""
+
+    code = "storage_object_changed"
+    http_status = 409
 
 
 class TeamsFileError(StorageConfigError):

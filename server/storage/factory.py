@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import StorageProvider
-from .endpoints import check_endpoint_allowed
+from .endpoints import check_connection_allowed
 from .settings import StorageSettings
 
 
@@ -12,12 +12,12 @@ def get_provider(
 ) -> StorageProvider:
     """Return a provider for ``settings``; no network request is made here.
 
-    With ``endpoint_allowlist`` (BYOB connections), the endpoint is checked first and
-    EndpointNotAllowed is raised before any client exists. Raises StorageConfigError for settings
-    the provider cannot work with.
+    With ``endpoint_allowlist`` (BYOB connections), the endpoint and every URL inside the
+    credentials are checked first and EndpointNotAllowed is raised before any client exists.
+    Raises StorageConfigError for settings the provider cannot work with.
     """
     if endpoint_allowlist is not None and settings.provider != "filesystem":
-        check_endpoint_allowed(settings.effective_endpoint, endpoint_allowlist)
+        check_connection_allowed(settings, endpoint_allowlist)
     # Imported here so that only the configured provider's client library is loaded.
     if settings.provider in ("s3", "minio"):
         from .s3 import S3Provider

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -37,6 +38,7 @@ from .errors import (
     UploadTooLarge,
 )
 from .results import BucketConfig, ObjectInfo, PresignedUpload
+from .serving import Delivery, delivery_for
 
 ROUTE_PREFIX = "/storage/fs/"
 TOKEN_SALT = "outpost.storage.fs-url"
@@ -46,10 +48,22 @@ META_DIR = ".outpost"
 
 @dataclass(frozen=True)
 class Download:
-    """A verified download: hand ``path`` to ``flask.send_file`` with this ETag."""
+    """A verified download: send ``path`` with this ETag and ``delivery``'s headers."""
 
     path: Path
     info: ObjectInfo
+    delivery: Delivery
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    """A verified signed PUT: where the bytes go and how many are accepted (``limit`` None:
+    any number; ``expected``: exactly that many)."""
+
+    bucket: str
+    key: str
+    limit: int | None
+    expected: int | None
 
 
 def _checked_key(key: str) -> str:
@@ -123,14 +137,27 @@ class FilesystemProvider(StorageProvider):
         stored = json.loads(path.read_text()) if labels and path.exists() else {}
         return BucketConfig(labels=stored)
 
+    def _not_writable(self, exc: OSError) -> StorageUnavailable:
+        return StorageUnavailable(
+            f"The storage directory {self.root} is not writable by the server "
+            f"({exc.strerror or type(exc).__name__}): make it a directory the server's user "
+            "owns, or set OUTPOST_DATA_DIR to one."
+        )
+
     def _create_bucket(self, bucket: str) -> None:
-        self._bucket_dir(bucket).mkdir(parents=True, exist_ok=True)
+        try:
+            self._bucket_dir(bucket).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._not_writable(exc) from exc
 
     def _update_bucket(self, bucket: str, update: BucketUpdate) -> None:
         if update.labels is not None:
             path = self._labels_path(bucket)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(update.labels, sort_keys=True))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(update.labels, sort_keys=True))
+            except OSError as exc:
+                raise self._not_writable(exc) from exc
 
     # -- objects ----------------------------------------------------------------------------
 
@@ -167,7 +194,10 @@ class FilesystemProvider(StorageProvider):
         return written
 
     def put_bytes(self, bucket, key, data, *, content_type=None):
-        self._write_stream(bucket, key, io.BytesIO(data), None, None)
+        try:
+            self._write_stream(bucket, key, io.BytesIO(data), None, None)
+        except OSError as exc:
+            raise self._not_writable(exc) from exc
         return None
 
     def get_bytes(self, bucket, key):
@@ -193,7 +223,14 @@ class FilesystemProvider(StorageProvider):
         return f"{base}{ROUTE_PREFIX}{token}"
 
     def _sign(
-        self, bucket: str, key: str, method: str, expires_in: int, limit=None, exact=False
+        self,
+        bucket: str,
+        key: str,
+        method: str,
+        expires_in: int,
+        limit=None,
+        exact=False,
+        name=None,
     ) -> str:
         _checked_key(key)
         payload = {"b": bucket, "k": key, "m": method, "e": int(time.time()) + int(expires_in)}
@@ -201,10 +238,12 @@ class FilesystemProvider(StorageProvider):
             payload["n"] = int(limit)
         if exact:
             payload["x"] = 1  # like an S3 URL signed with Content-Length: that size, no other
+        if name:
+            payload["f"] = name  # the file name the download is served as
         return self._serializer.dumps(payload)
 
-    def presign_get(self, bucket, key, expires_in=3600):
-        return self._url(self._sign(bucket, key, "GET", expires_in))
+    def presign_get(self, bucket, key, expires_in=3600, *, filename=None):
+        return self._url(self._sign(bucket, key, "GET", expires_in, name=filename))
 
     def presign_put(self, bucket, key, expires_in=86400, content_length=None):
         limit = content_length if content_length is not None else self.settings.max_upload_bytes
@@ -233,15 +272,11 @@ class FilesystemProvider(StorageProvider):
         payload = self._load_token(token, method)
         return payload["b"], payload["k"]
 
-    def receive_upload(
-        self, token: str, stream: BinaryIO, content_length: int | None = None
-    ) -> ObjectInfo:
-        """Store the body of a PUT to a signed URL, enforcing the size it was signed for.
+    def authorize_upload(self, token: str, content_length: int | None = None) -> UploadGrant:
+        """Check a signed PUT before any byte of its body is read.
 
-        Raises SignedUrlInvalid/SignedUrlExpired, UploadTooLarge (before reading, when the
-        announced length is already too big), IncompleteUpload (another size than the URL was
-        signed for, or fewer bytes than announced: an existing object is kept), BucketNotFound,
-        InvalidObjectKey.
+        Raises SignedUrlInvalid/SignedUrlExpired, UploadTooLarge (the announced length is too
+        big), IncompleteUpload (another size than the URL was signed for).
         """
         payload = self._load_token(token, "PUT")
         bucket, key, limit = payload["b"], payload["k"], payload.get("n")
@@ -252,30 +287,85 @@ class FilesystemProvider(StorageProvider):
             raise IncompleteUpload(
                 f"This URL takes exactly {expected} bytes, not {content_length}."
             )
-        self._write_stream(bucket, key, stream, limit, expected)
-        return self._info(key, self._object_path(bucket, key))
+        return UploadGrant(bucket, key, limit, expected)
+
+    def store_upload(self, grant: UploadGrant, stream: BinaryIO) -> ObjectInfo:
+        """Stream the body to disk in chunks (never whole in memory) and put it in place.
+
+        Raises UploadTooLarge, IncompleteUpload (fewer bytes than expected: an existing object
+        is kept), BucketNotFound, InvalidObjectKey.
+        """
+        self._write_stream(grant.bucket, grant.key, stream, grant.limit, grant.expected)
+        return self._info(grant.key, self._object_path(grant.bucket, grant.key))
+
+    def receive_upload(
+        self, token: str, stream: BinaryIO, content_length: int | None = None
+    ) -> ObjectInfo:
+        """``authorize_upload`` then ``store_upload``; raises what they raise."""
+        return self.store_upload(self.authorize_upload(token, content_length), stream)
 
     def open_download(self, token: str, method: str = "GET") -> Download:
         """Resolve a signed GET/HEAD URL to the file to send.
 
         Raises SignedUrlInvalid/SignedUrlExpired or ObjectNotFound.
         """
-        bucket, key = self.verify_signed_token(token, method)
+        payload = self._load_token(token, method)
+        bucket, key = payload["b"], payload["k"]
         path = self._object_path(bucket, key)
         if not path.is_file():
             raise ObjectNotFound(f"{bucket}/{key} does not exist.")
-        return Download(path=path, info=self._info(key, path))
+        delivery = delivery_for(payload.get("f") or key)
+        return Download(path=path, info=self._info(key, path), delivery=delivery)
+
+    # -- verified objects -------------------------------------------------------------------
+
+    def read_into(self, bucket, key, sink, *, pin=None):
+        path = self._object_path(bucket, key)
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    sink.write(chunk)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(f"{bucket}/{key} does not exist.") from None
+
+    def claim_object(self, bucket, source, target, check):
+        """Move ``source`` out of reach of its upload URL first (a rename into Outpost's own
+        directory), check it there, then rename it to ``target``: what lands is what was
+        checked. Raises what the base method does, and InvalidObjectKey."""
+        src, dst = self._object_path(bucket, source), self._object_path(bucket, target)
+        self._existing_bucket(bucket)
+        tmp_dir = self.root / META_DIR / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        held = tmp_dir / f"claim-{uuid.uuid4().hex}"
+        try:
+            os.replace(src, held)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        try:
+            with held.open("rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    check.write(chunk)
+            check.verify()
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(held, dst)
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+            raise InvalidObjectKey(f"Key {target!r} clashes with another key in {bucket}.") from exc
+        finally:
+            held.unlink(missing_ok=True)
+        return True
 
     # -- buckets ----------------------------------------------------------------------------
 
     def ping(self):
-        """Create the root directory if needed; raise StorageUnavailable if it is not usable."""
+        """Create the root directory if needed and write (then remove) a probe file there;
+        raise StorageUnavailable if that fails (permissions, a read-only mount, a full disk)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.root, prefix=".outpost-ping-") as probe:
+                probe.write(b"ok")
+                probe.flush()
         except OSError as exc:
-            raise StorageUnavailable(f"Cannot create storage directory {self.root}: {exc}") from exc
-        if not os.access(self.root, os.W_OK | os.X_OK):
-            raise StorageUnavailable(f"Storage directory {self.root} is missing or not writable.")
+            raise self._not_writable(exc) from exc
 
     def bucket_usage(self, bucket):
         total = 0

@@ -9,7 +9,9 @@ are signed with a throwaway key, since the emulator does not check signatures.
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,13 +34,17 @@ from .errors import (
     BucketNotFound,
     BucketTaken,
     InvalidCredentials,
+    ObjectChanged,
     ObjectNotFound,
     StorageConfigError,
     StorageError,
     StorageUnavailable,
+    unreachable,
 )
 from .results import BucketConfig, CorsRule, ObjectInfo, PresignedUpload
+from .serving import delivery_for
 
+log = logging.getLogger(__name__)
 SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
 EMULATOR_PROJECT = "outpost-emulator"
 # GCS uses responseHeader both to allow request headers and to expose response headers.
@@ -140,20 +146,34 @@ class GCSProvider(StorageProvider):
         except gexc.NotFound as exc:
             raise missing(f"{target} does not exist at {self._where}.") from exc
         except (gexc.Unauthorized, auth_exc.RefreshError) as exc:
-            raise InvalidCredentials(f"{self._where} rejected the credentials: {exc}") from exc
+            # A refresh error holds the token endpoint's answer: log it, never show it.
+            log.warning("GCS credentials refused at %s: %s", self._where, exc)
+            raise InvalidCredentials(
+                f"{self._where} rejected the credentials: check the service account."
+            ) from exc
         except gexc.Forbidden as exc:
             message = f"Access denied: these credentials may not {action} {target}."
             raise AccessDenied(message) from exc
         except gexc.Conflict as exc:
             raise BucketTaken(f"The bucket name {target} is already taken.") from exc
         except (gexc.ServerError, gexc.TooManyRequests) as exc:
-            raise StorageUnavailable(f"{self._where} is unavailable: {exc.message}") from exc
+            raise StorageUnavailable(f"{self._where} is unavailable (HTTP {exc.code}).") from exc
         except (requests.ConnectionError, requests.Timeout, auth_exc.TransportError) as exc:
-            raise StorageUnavailable(f"Cannot reach {self._where}: {exc}") from exc
+            raise self._unreachable(exc) from exc
         except auth_exc.DefaultCredentialsError as exc:
             raise StorageConfigError(f"No Google credentials are configured: {exc}") from exc
         except gexc.GoogleAPICallError as exc:
-            raise StorageError(f"Could not {action} {target}: {exc.message}") from exc
+            log.warning("GCS %s %s failed: %s", action, target, exc)
+            raise StorageError(f"Could not {action} {target} (HTTP {exc.code}).") from exc
+
+    def _unreachable(self, exc: Exception) -> StorageError:
+        cause = exc if isinstance(exc, requests.Timeout) else exc.__cause__ or exc.__context__
+        timed_out = isinstance(exc, requests.Timeout) or isinstance(cause, requests.Timeout)
+        connect = isinstance(exc, requests.ConnectTimeout) or isinstance(
+            cause, requests.ConnectTimeout
+        )
+        seconds = self.settings.connect_timeout if connect else self.settings.read_timeout
+        return unreachable(self._where, exc, timed_out=timed_out, seconds=seconds)
 
     def _call(self, method, *args, **kwargs):
         """Call a client method with the short timeout and no retries (callers retry)."""
@@ -248,10 +268,10 @@ class GCSProvider(StorageProvider):
         if isinstance(creds, Signing) and hasattr(creds, "signer_email"):
             return {"credentials": creds}
         # Instance identity has no private key: sign through the IAM signBlob API instead.
-        creds.refresh(Request())
+        creds.refresh(functools.partial(Request(), timeout=self._timeout))
         return {"service_account_email": creds.service_account_email, "access_token": creds.token}
 
-    def _signed_url(self, bucket, key, method, expires_in, headers=None) -> str:
+    def _signed_url(self, bucket, key, method, expires_in, headers=None, **extra) -> str:
         endpoint = self.settings.public_url or self.endpoint
         with self._translated("sign a URL for", f"{bucket}/{key}"):
             return (
@@ -264,17 +284,43 @@ class GCSProvider(StorageProvider):
                     headers=headers,
                     **({"api_access_endpoint": endpoint} if endpoint else {}),
                     **self._signing_kwargs(),
+                    **extra,
                 )
             )
 
-    def presign_get(self, bucket, key, expires_in=3600):
-        return self._signed_url(bucket, key, "GET", expires_in)
+    def presign_get(self, bucket, key, expires_in=3600, *, filename=None):
+        delivery = delivery_for(filename or key)
+        return self._signed_url(
+            bucket,
+            key,
+            "GET",
+            expires_in,
+            response_type=delivery.content_type,
+            response_disposition=delivery.disposition,
+        )
 
     def presign_put(self, bucket, key, expires_in=86400, content_length=None):
         headers = {"Content-Length": str(content_length)} if content_length is not None else {}
         # the library adds Host to the dict it is given: hand it a copy
         url = self._signed_url(bucket, key, "PUT", expires_in, dict(headers) or None)
         return PresignedUpload(url=url, headers=headers, expires_in=expires_in)
+
+    # -- verified objects -------------------------------------------------------------------
+
+    def read_into(self, bucket, key, sink, *, pin=None):
+        generation = int(pin.version_id) if pin is not None and pin.version_id else None
+        blob = self.client.bucket(bucket).blob(key, generation=generation)
+        missing = ObjectChanged if generation else ObjectNotFound
+        with self._translated("read", f"{bucket}/{key}", missing=missing):
+            self._call(blob.download_to_file, sink)
+
+    def _copy_object(self, bucket, source, target, pin=None):
+        handle = self.client.bucket(bucket)
+        generation = int(pin.version_id) if pin is not None and pin.version_id else None
+        with self._translated("copy", f"{bucket}/{source}", missing=ObjectChanged):
+            self._call(
+                handle.copy_blob, handle.blob(source), handle, target, source_generation=generation
+            )
 
     # -- buckets ----------------------------------------------------------------------------
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
+    ReadTimeoutError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -23,12 +26,15 @@ from .errors import (
     BucketNotFound,
     BucketTaken,
     InvalidCredentials,
+    ObjectChanged,
     ObjectNotFound,
     StorageConfigError,
     StorageError,
     StorageUnavailable,
+    unreachable,
 )
 from .results import BucketConfig, CorsRule, ObjectInfo, PresignedUpload
+from .serving import delivery_for
 
 CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
@@ -47,10 +53,12 @@ UNAVAILABLE_CODES = {
 }
 REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraint"}
 DELETE_BATCH = 1000
+READ_CHUNK = 1024 * 1024
 
 
 def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+    """The S3 error code, reduced to what an error code can hold (it comes from the remote)."""
+    return re.sub(r"[^A-Za-z0-9.]", "", str(exc.response.get("Error", {}).get("Code", "")))[:64]
 
 
 def _status(exc: ClientError) -> int:
@@ -139,15 +147,20 @@ class S3Provider(StorageProvider):
         except ClientError as exc:
             raise self._from_client_error(exc, action, target) from exc
         except (BotoConnectionError, HTTPClientError) as exc:
-            raise StorageUnavailable(f"Cannot reach the S3 endpoint {self._where}: {exc}") from exc
+            timed_out = isinstance(exc, ConnectTimeoutError | ReadTimeoutError)
+            seconds = self.settings.read_timeout if timed_out else 0
+            if isinstance(exc, ConnectTimeoutError):
+                seconds = self.settings.connect_timeout
+            where = f"The S3 endpoint {self._where}"
+            raise unreachable(where, exc, timed_out=timed_out, seconds=seconds) from exc
         except (NoCredentialsError, PartialCredentialsError) as exc:
             raise InvalidCredentials(f"No usable S3 credentials are configured: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageError(f"Could not {action} {target}: {exc}") from exc
 
     def _from_client_error(self, exc: ClientError, action: str, target: str) -> StorageError:
+        # The remote's message is never repeated: only its (sanitised) code and status.
         code, status = _code(exc), _status(exc)
-        message = exc.response.get("Error", {}).get("Message", "")
         if code == "NoSuchBucket":
             return BucketNotFound(f"Bucket {target.split('/')[0]} does not exist at {self._where}.")
         if code in ("NoSuchKey", "404", "NotFound"):
@@ -169,8 +182,8 @@ class S3Provider(StorageProvider):
                 f"{self.settings.region or 'us-east-1'} ({code}): set the bucket's region."
             )
         if code in UNAVAILABLE_CODES or status >= 500:
-            return StorageUnavailable(f"{self._where} is unavailable ({code}): {message}")
-        return StorageError(f"Could not {action} {target}: {code}: {message}")
+            return StorageUnavailable(f"{self._where} is unavailable ({code or status}).")
+        return StorageError(f"Could not {action} {target}: {code or f'HTTP {status}'}.")
 
     # -- team buckets -----------------------------------------------------------------------
 
@@ -291,8 +304,14 @@ class S3Provider(StorageProvider):
             last_modified=head.get("LastModified"),
         )
 
-    def presign_get(self, bucket, key, expires_in=3600):
-        params = {"Bucket": bucket, "Key": key}
+    def presign_get(self, bucket, key, expires_in=3600, *, filename=None):
+        delivery = delivery_for(filename or key)
+        params = {
+            "Bucket": bucket,
+            "Key": key,
+            "ResponseContentType": delivery.content_type,
+            "ResponseContentDisposition": delivery.disposition,
+        }
         with self._translated("sign a download URL for", f"{bucket}/{key}"):
             return self._presign_client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in
@@ -312,6 +331,37 @@ class S3Provider(StorageProvider):
                 "put_object", Params=params, ExpiresIn=expires_in
             )
         return PresignedUpload(url=url, headers=headers, expires_in=expires_in)
+
+    # -- verified objects -------------------------------------------------------------------
+
+    @contextmanager
+    def _pinned(self, bucket: str, key: str) -> Iterator[None]:
+        """A pinned version that is gone or was overwritten is ObjectChanged."""
+        try:
+            yield
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchVersion", "NoSuchKey", "404"):
+                raise ObjectChanged(f"{bucket}/{key} changed while it was being checked.") from exc
+            raise
+
+    def read_into(self, bucket, key, sink, *, pin=None):
+        params = {"Bucket": bucket, "Key": key}
+        if pin is not None and pin.version_id:
+            params["VersionId"] = pin.version_id
+        pinned = self._pinned(bucket, key) if pin is not None else nullcontext()
+        with self._translated("read", f"{bucket}/{key}"), pinned:
+            body = self.client.get_object(**params)["Body"]
+            for chunk in body.iter_chunks(READ_CHUNK):
+                sink.write(chunk)
+
+    def _copy_object(self, bucket, source, target, pin=None):
+        copy_source = {"Bucket": bucket, "Key": source}
+        if pin is not None and pin.version_id:
+            copy_source["VersionId"] = pin.version_id
+        with self._translated("copy", f"{bucket}/{source}"), self._pinned(bucket, source):
+            self.client.copy_object(
+                Bucket=bucket, Key=target, CopySource=copy_source, **self._sse_params()
+            )
 
     # -- buckets ----------------------------------------------------------------------------
 
@@ -359,5 +409,5 @@ class S3Provider(StorageProvider):
                     first = result["Errors"][0]
                     raise StorageError(
                         f"Could not purge bucket {bucket}: {first.get('Key')}: "
-                        f"{first.get('Code')} {first.get('Message')}"
+                        f"{re.sub(r'[^A-Za-z0-9.]', '', str(first.get('Code')))[:64]}"
                     )

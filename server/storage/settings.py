@@ -54,9 +54,9 @@ class StorageSettings:
     root_dir: str | None = None
     signing_secret: str | bytes | None = field(default=None, repr=False)
     max_upload_bytes: int | None = None  # filesystem: cap when a PUT URL names no size
-    # network behaviour: short, so an unreachable endpoint fails in seconds
+    # network behaviour: short, so an unreachable or hanging endpoint fails in seconds
     connect_timeout: float = 3.0
-    read_timeout: float = 30.0
+    read_timeout: float = 10.0
     max_attempts: int = 2
 
     def __post_init__(self) -> None:

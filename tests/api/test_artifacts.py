@@ -12,7 +12,7 @@ import pytest
 from server.extensions import db
 from server.models import ArtifactFile, ArtifactVersion, AuditEvent, User
 from server.services import files
-from server.services.artifact_files import object_key
+from server.services.artifact_files import object_key, staging_key
 from tests.artifact_support import (
     ArtifactClient,
     make_artifact_project,
@@ -125,9 +125,10 @@ def test_commit_refuses_missing_uploads_and_the_version_stays_pending(lab):
     lab.bob.upload(created["uploads"], contents, skip={sha256(WEIGHTS)})
     refused = lab.bob.commit("mnist", "v0")
     assert _code(refused) == (409, "upload_incomplete")
+    version_id = db.session.query(ArtifactVersion).one().id
     assert refused.json["error"]["files"] == [
         {
-            "key": object_key(sha256(WEIGHTS)),
+            "key": staging_key(version_id, sha256(WEIGHTS)),
             "digest": sha256(WEIGHTS),
             "paths": ["weights.bin"],
             "problem": "missing",

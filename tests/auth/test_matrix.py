@@ -50,28 +50,41 @@ TABLE = {
     "follow / comment on reports":            [True, True, True, True, True, True, 404, 403, 401],
     "view run metadata":                      [True, True, True, True, True, True, 404, 403, 401],
     "edit panels and workspace":              [403,  True, True, True, 403,  True, 404, 403, 401],
-    "log runs (create, update, finish)":      [403,  True, True, True, 403,  True, 404, 403, 401],
+    "log runs: start runs and sweeps":        [403,  True, True, True, 403,  True, 404, 403, 401],
+    "log runs: update, finish, history, files": [403, True, True, True, 403,  True, 404, 403, 401],
     "delete runs (and sweeps, sweep runs)":   [403,  True, 403,  True, 403,  403,  404, 403, 401],
     "stop runs":                              [403,  True, 403,  True, 403,  403,  404, 403, 401],
+    "move runs (own)":                        [403,  True, 403,  True, 403,  403,  404, 403, 401],
     "create/edit/delete project overview":    [403,  True, True, True, 403,  True, 404, 403, 401],
 }  # fmt: skip
 
 # A public project of the team, for those outside it (SPEC §3 "service accounts and
-# attribution"; public projects are readable by every signed-in principal).
-PUBLIC_PRINCIPALS = ["non_member", "other_team_service_account", "system_admin"]
+# attribution"; public projects are readable by every signed-in principal). Outsiders act on a
+# team member's objects, except ``other_team_service_account_own``, which acts on objects it
+# created itself: an outsider's service account starts runs and logs to the ones it sent, and
+# touches nothing else. ``other_team_member`` is a person of the service account's team.
+PUBLIC_PRINCIPALS = [
+    "non_member",
+    "other_team_member",
+    "other_team_service_account",
+    "other_team_service_account_own",
+    "system_admin",
+]
 PUBLIC_TABLE = {
-    #                                          non   other-sa sys
-    "view reports":                           [True, True,    True],
-    "create reports":                         [403,  403,     403],
-    "edit reports":                           [403,  403,     403],
-    "delete reports":                         [403,  403,     403],
-    "follow / comment on reports":            [403,  403,     403],
-    "view run metadata":                      [True, True,    True],
-    "edit panels and workspace":              [403,  403,     403],
-    "log runs (create, update, finish)":      [403,  True,    403],
-    "delete runs (and sweeps, sweep runs)":   [403,  403,     403],
-    "stop runs":                              [403,  403,     403],
-    "create/edit/delete project overview":    [403,  403,     403],
+    #                                          non   o-mem o-sa  o-sa-own sys
+    "view reports":                           [True, True, True, True,    True],
+    "create reports":                         [403,  403,  403,  403,     403],
+    "edit reports":                           [403,  403,  403,  403,     403],
+    "delete reports":                         [403,  403,  403,  403,     403],
+    "follow / comment on reports":            [403,  403,  403,  403,     403],
+    "view run metadata":                      [True, True, True, True,    True],
+    "edit panels and workspace":              [403,  403,  403,  403,     403],
+    "log runs: start runs and sweeps":        [403,  403,  True, True,    403],
+    "log runs: update, finish, history, files": [403, 403, 403,  True,    403],
+    "delete runs (and sweeps, sweep runs)":   [403,  403,  403,  403,     403],
+    "stop runs":                              [403,  403,  403,  403,     403],
+    "move runs (own)":                        [403,  403,  403,  403,     403],
+    "create/edit/delete project overview":    [403,  403,  403,  403,     403],
 }  # fmt: skip
 
 REFUSAL_CODES = {403: "permission_denied", 404: "project_not_found"}
@@ -98,9 +111,10 @@ def world():
     )
     add_member(team, people["registry_admin"], "view-only", registry_admin=True)
     people["service_account"] = make_service_account(team, "bot")
-    people["other_team_service_account"] = make_service_account(
-        make_team("other", admins=[make_user(password=None)]), "bot"
-    )
+    otto = people["other_team_member"] = make_user("otto", password=None)
+    other = make_team("other", admins=[make_user(password=None)], members=[otto])
+    people["other_team_service_account"] = make_service_account(other, "bot")
+    people["other_team_service_account_own"] = people["other_team_service_account"]
     projects = {
         "private": make_project(team, "secret"),
         "public": make_project(team, "open", visibility="public"),
@@ -112,7 +126,10 @@ def world():
 
 
 def _owner(world: World, principal: str):
-    """Whose object the principal acts on: their own for ``member_own``, else olly's."""
+    """Whose object the principal acts on: their own for ``member_own`` and
+    ``other_team_service_account_own``, else olly's."""
+    if principal == "other_team_service_account_own":
+        return world.people[principal]
     return world.people["mia" if principal == "member_own" else "olly"]
 
 
@@ -141,12 +158,22 @@ def _attempt(client, world: World, row: str, principal: str, project) -> list:
     if row == "edit panels and workspace":
         layout = {"panels": [{"type": "line"}], "sections": [], "settings": {}}
         return [client.put(f"{base}/workspace", json=layout, headers=h)]
-    if row == "log runs (create, update, finish)":
+    if row == "log runs: start runs and sweeps":
+        sweep = {"config": {"method": "grid", "parameters": {"lr": {"values": [1]}}}}
         return [
             client.post(f"{base}/runs", json={"config": {"lr": 1}}, headers=h),
-            client.patch(run, json={"config": {"lr": 2}}, headers=h),
+            client.post(f"{base}/sweeps", json=sweep, headers=h),
+        ]
+    if row == "log runs: update, finish, history, files":
+        sweep = make_sweep(project, owner).sweep_id
+        file = {"path": "media/plot.png", "size": 3}
+        return [
+            client.patch(run, json={"config": {"lr": 2}, "summary": {"acc": 1}}, headers=h),
+            client.patch(run, json={"name": "renamed", "tags": ["x"]}, headers=h),
             client.post(f"{run}/history", json={"rows": [{"_step": 0, "loss": 1}]}, headers=h),
-            client.patch(run, json={"state": "finished"}, headers=h),
+            client.post(f"{run}/files", json=file, headers=h),
+            client.patch(run, json={"state": "crashed"}, headers=h),
+            client.post(f"{base}/runs", json={"sweep": sweep}, headers=h),  # join a sweep
         ]
     if row == "delete runs (and sweeps, sweep runs)":
         sweep = make_sweep(project, owner)
@@ -157,6 +184,9 @@ def _attempt(client, world: World, row: str, principal: str, project) -> list:
         ]
     if row == "stop runs":
         return [client.post(f"{run}/stop", json={}, headers=h)]
+    if row == "move runs (own)":
+        other = "open" if project.name == "secret" else "secret"
+        return [client.post(f"{run}/move", json={"project": other}, headers=h)]
     if row == "create/edit/delete project overview":
         return [
             client.patch(base, json={"overview": "# Plan"}, headers=h),

@@ -23,7 +23,7 @@ from tests.artifact_support import (
     make_storage_team,
     sha256,
 )
-from tests.factories import add_member, bearer, make_key, make_user
+from tests.factories import add_member, bearer, make_key, make_service_account, make_user
 
 PRINCIPALS = [
     "view_only",
@@ -59,7 +59,7 @@ _n = itertools.count()
 
 
 class World:
-    def __init__(self, app, client):
+    def __init__(self, app, client, visibility: str = "private"):
         self.app, self.client = app, client
         people = {
             name: make_user(password=None, system_admin=name == "system_admin")
@@ -71,7 +71,8 @@ class World:
             add_member(team, user, "member")
         add_member(team, people["view_only"], "view-only")
         add_member(team, people["registry_admin"], "view-only", registry_admin=True)
-        make_storage_team("elsewhere", people["non_member"])
+        elsewhere = make_storage_team("elsewhere", people["non_member"])
+        people["other_team_service_account"] = make_service_account(elsewhere, "bot")
         bot = User(username="lab-bot", kind="service_account", service_team_id=team.id)
         db.session.add(bot)
         db.session.flush()
@@ -79,7 +80,7 @@ class World:
         db.session.commit()
         people["service_account"] = bot
         self.team, self.people = team, people
-        self.project = make_artifact_project(team, people["member"])
+        self.project = make_artifact_project(team, people["member"], visibility=visibility)
         self.keys = {name: make_key(user) for name, user in people.items()}
         ArtifactClient(app, client, self.keys["member"]).create("mnist")
         ArtifactClient(app, client, self.keys["member"]).log("mnist", {"w.bin": FILE})
@@ -262,12 +263,25 @@ def _outcome(response):
     return response.status_code
 
 
-@pytest.mark.parametrize("row", list(TABLE))
-def test_artifact_and_registry_matrix(app, client, row):
-    world = World(app, client)
+# The same rows on a public project, for principals outside team lab: a person with no place
+# in it and another team's service account (which may log runs there, SPEC §3) see artifacts
+# and nothing more; the registry is the team's, not the project's, and stays hidden.
+PUBLIC_PRINCIPALS = ["non_member", "other_team_service_account", "system_admin"]
+PUBLIC_TABLE = {
+    "view artifacts": [Y, Y, Y],
+    "create / delete artifacts, edit metadata, edit / delete aliases": [D, D, D],
+    "download artifacts": [D, D, D],
+    "registry: view models": [H, H, D],
+    "registry: add models, add aliases, download models": [H, H, D],
+    "registry: add / remove registry admins": [H, H, D],
+    "registry: add / remove protected aliases": [H, H, D],
+}
+
+
+def _run_matrix(client, world: World, row: str, principals: list, expected_row: list) -> dict:
     wrong = {}
     for operation, (prepare, build) in _ops(world)[row].items():
-        for principal, expected in zip(PRINCIPALS, TABLE[row], strict=True):
+        for principal, expected in zip(principals, expected_row, strict=True):
             method, url, body = build(prepare() if prepare else None)
             kwargs = {"json": body} if body is not None else {}
             response = client.open(
@@ -277,6 +291,19 @@ def test_artifact_and_registry_matrix(app, client, row):
             got = _outcome(response)
             if got != expected:
                 wrong[(operation, principal)] = (got, expected)
+    return wrong
+
+
+@pytest.mark.parametrize("row", list(TABLE))
+def test_artifact_and_registry_matrix(app, client, row):
+    wrong = _run_matrix(client, World(app, client), row, PRINCIPALS, TABLE[row])
+    assert wrong == {}, f"{row}: (got, expected) {wrong}"
+
+
+@pytest.mark.parametrize("row", list(PUBLIC_TABLE))
+def test_public_project_artifacts_for_outsiders(app, client, row):
+    world = World(app, client, visibility="public")
+    wrong = _run_matrix(client, world, row, PUBLIC_PRINCIPALS, PUBLIC_TABLE[row])
     assert wrong == {}, f"{row}: (got, expected) {wrong}"
 
 

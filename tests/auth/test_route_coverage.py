@@ -36,6 +36,8 @@ def test_public_routes_are_the_expected_few(app):
         "console.login",
         "console.logout",
         "console.setup",
+        # The site icon browsers request on every page.
+        "console.favicon",
         # Sign-up (refused unless signup_mode is open) and the one-time user invitation link.
         "console.signup",
         "console.accept_invite",

@@ -22,9 +22,14 @@ class Console:
 def signed_in(client, user) -> Console:
     """``client`` with ``user``'s session, as after signing in (the sign-in form itself is
     tested in test_auth.py; skipping it spares two Argon2 hashes per test)."""
+    from server.services import console_sessions
+    from server.sessions import SESSION_TOKEN_KEY
+
+    token = console_sessions.start(user.id)
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session[SESSION_TOKEN_KEY] = token
     return Console(client)
 
 

@@ -9,6 +9,7 @@ from server.extensions import db
 from server.models import Report
 from server.services import profile as profile_service
 from tests.console.data_world import BASE, seed
+from tests.console.test_csp_browser import RECORD_VIOLATIONS
 from tests.factories import PASSWORD
 from tests.fixtures.browser import sign_in
 
@@ -49,12 +50,13 @@ def _serious(page) -> list[str]:
 
 
 def test_member_sees_pages_charts_and_actions_accessibly(page, world):
+    page.add_init_script(RECORD_VIOLATIONS)
     sign_in(page, "mia", PASSWORD)
     problems = {}
     for path in PAGES:
         response = page.goto(path.format(report=world.report))
         assert response.status == 200, path
-        if found := _serious(page):
+        if found := _serious(page) + page.evaluate("window.__cspViolations"):
             problems[path] = found
     assert problems == {}
     page.goto(BASE + "/runs/r1")
@@ -78,6 +80,16 @@ def test_member_sees_pages_charts_and_actions_accessibly(page, world):
     page.get_by_role("button", name="Compare").click()
     page.wait_for_url(lambda url: "/compare?run=r2&run=r1" in url)  # in table order
     assert page.locator("svg[data-testid=chart-compare] path.series").count() == 2
+    # Deleting a run asks first (the console's static script), then lands on the runs table.
+    page.goto(BASE + "/runs/r1")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Delete").click()
+    assert asked and "Delete run baseline" in asked[0] and page.url.endswith("/runs/r1")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url(lambda url: url.endswith(BASE))
+    assert page.locator("tr[data-run=r1]").count() == 0
 
 
 def test_view_only_member_on_a_phone_in_the_dark_theme(browser, live_server, world):

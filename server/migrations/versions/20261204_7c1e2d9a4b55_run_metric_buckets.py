@@ -1,7 +1,7 @@
 """downsampled metric history for charts; runs table indexes
 
 Revision ID: 7c1e2d9a4b55
-Revises: 4f7a06a2bf79
+Revises: 9c1e5b7d2a60
 Create Date: 2026-12-04 19:20:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7c1e2d9a4b55"
-down_revision = "4f7a06a2bf79"
+down_revision = "9c1e5b7d2a60"
 branch_labels = None
 depends_on = None
 
