@@ -15,6 +15,7 @@ from .registry import ModelAlias, ModelVersion, ProtectedAlias, RegisteredModel
 from .report import Report, ReportComment, ReportFollow
 from .role import CustomRole
 from .run import Run, RunFile, RunHistoryRow
+from .run_metrics import RunMetricBucket
 from .run_stream import RunStreamLine
 from .scim_token import ScimToken
 from .setting import InstanceSetting
@@ -50,6 +51,7 @@ __all__ = [
     "Run",
     "RunFile",
     "RunHistoryRow",
+    "RunMetricBucket",
     "RunStreamLine",
     "ScimToken",
     "SsoGroupRule",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -29,7 +30,13 @@ RUN_STATES = ("running", "finished", "crashed", "stopped")
 
 class Run(InProject, db.Model):
     __tablename__ = "runs"
-    __table_args__ = (UniqueConstraint("project_id", "run_id", name="uq_runs_project_run_id"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "run_id", name="uq_runs_project_run_id"),
+        # The console's runs table: newest first, or by name, a page at a time.
+        Index("ix_runs_project_created", "project_id", "created_at", "id"),
+        Index("ix_runs_project_name", "project_id", "name", "id"),
+        Index("ix_runs_project_state_created", "project_id", "state", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(

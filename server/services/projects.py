@@ -74,6 +74,18 @@ def projects_query(principal, team: Team):
     return stmt
 
 
+def other_project_names(project: Project, limit: int = 500) -> list[str]:
+    """Names of the team's other projects (where a run may be moved), sorted."""
+    return list(
+        db.session.scalars(
+            select(Project.name)
+            .where(Project.team_id == project.team_id, Project.id != project.id)
+            .order_by(Project.name)
+            .limit(limit)
+        )
+    )
+
+
 def create_project(
     actor,
     team: Team,
@@ -120,6 +132,30 @@ def update_project(actor, project: Project, changes: dict[str, Any]) -> Project:
         if key in changes and changes[key] is not None:
             setattr(project, key, changes[key])
     audit.record("project:update", target=project, details={"fields": sorted(changes)})
+    db.session.commit()
+    return project
+
+
+def rename_project(actor, project: Project, new_name: str) -> Project:
+    """Give ``project`` a new name (its URLs change with it); a display name that was the old
+    name follows. A team setting: ``team:manage_settings``. Raises ValidationFailed for a bad
+    name, Conflict (``project_exists``) when the team already uses it."""
+    authorize(actor, "team:manage_settings", project)
+    new_name = validate_name(new_name)
+    if new_name == project.name:
+        return project
+    taken = db.session.scalar(
+        select(Project.id).where(Project.team_id == project.team_id, Project.name == new_name)
+    )
+    if taken is not None:
+        raise Conflict(
+            f"{project.team.slug} already has a project named {new_name!r}.", code="project_exists"
+        )
+    old = project.name
+    if project.display_name in ("", old):
+        project.display_name = new_name
+    project.name = new_name
+    audit.record("project:rename", target=project, details={"from": old, "to": new_name})
     db.session.commit()
     return project
 

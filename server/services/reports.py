@@ -163,6 +163,11 @@ def comments_query(report: Report):
     )
 
 
+def first_comments(report: Report, limit: int = 200) -> list[ReportComment]:
+    """The report's first ``limit`` comments, oldest first (their authors loaded)."""
+    return list(db.session.scalars(comments_query(report).order_by(ReportComment.id).limit(limit)))
+
+
 def comment_count(report: Report) -> int:
     stmt = select(func.count(ReportComment.id)).where(ReportComment.report_id == report.id)
     return db.session.scalar(stmt) or 0

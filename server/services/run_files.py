@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..errors import OutpostError, ValidationFailed
+from ..errors import NotFound, OutpostError, ValidationFailed
 from ..extensions import db
 from ..models import Run, RunFile, Team
 from . import files
@@ -94,6 +94,19 @@ def files_query(run: Run, names: list[str] | None = None):
     if names:
         stmt = stmt.where(RunFile.path.in_(names[:CHUNK]))
     return stmt
+
+
+def list_files(run: Run, limit: int) -> list[RunFile]:
+    """The run's first ``limit`` files by path."""
+    return list(db.session.scalars(files_query(run).order_by(RunFile.path).limit(limit)))
+
+
+def load_file(run: Run, path: str) -> RunFile:
+    """The run's file ``path``; NotFound (``file_not_found``) otherwise."""
+    record = db.session.scalar(files_query(run).where(RunFile.path == path))
+    if record is None:
+        raise NotFound(f"The run has no file {path!r}.", code="file_not_found")
+    return record
 
 
 def download(run: Run, record: RunFile) -> dict[str, Any]:

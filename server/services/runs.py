@@ -28,7 +28,7 @@ from ..auth import authorize
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Project, Run, RunHistoryRow, Sweep
-from . import activity, audit
+from . import activity, audit, metric_rollups
 from .locking import refresh_locked
 from .run_attribution import attribute_run
 
@@ -375,13 +375,15 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
     latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
     summary = {**(run.summary or {}), **latest}
     check_json_size("summary", summary)
+    arrived = clock.now()
     db.session.execute(
         insert(RunHistoryRow),
         [
-            {"run_pk": run.id, "step": step, "data": _metrics(row), "created_at": clock.now()}
+            {"run_pk": run.id, "step": step, "data": _metrics(row), "created_at": arrived}
             for step, row in zip(steps, rows, strict=True)
         ],
     )
+    _roll_up(run, run.last_step, steps, rows, arrived)
     run.summary = summary
     run.last_step = steps[-1]
     run.history_count = (run.history_count or 0) + len(rows)
@@ -393,6 +395,29 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
             "Another batch stored these steps first.", code="step_not_increasing"
         ) from None
     return {"accepted": len(rows), "last_step": steps[-1], "stop_requested": run.stop_requested}
+
+
+def _roll_up(run: Run, previous_last, steps, rows, arrived) -> None:
+    """Fold the batch into the downsampled history the console's charts read."""
+    first = steps[0] if previous_last is None else _first_step(run)
+    metric_rollups.add_rows(
+        run.id,
+        first,
+        previous_last,
+        [
+            (step, row, metric_rollups.row_time(row, arrived))
+            for step, row in zip(steps, rows, strict=True)
+        ],
+    )
+
+
+def _first_step(run: Run) -> int:
+    return db.session.scalar(
+        select(RunHistoryRow.step)
+        .where(RunHistoryRow.run_pk == run.id)
+        .order_by(RunHistoryRow.step)
+        .limit(1)
+    )
 
 
 def _metrics(row: dict[str, Any]) -> dict[str, Any]:
