@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.errors import Conflict, Forbidden
+from server.errors import Conflict, Forbidden, ValidationFailed
 from server.services import licensing
 from server.services import users as user_service
 from tests.factories import bearer, make_key, make_user
@@ -180,11 +180,14 @@ def test_license_file_from_the_environment(make_app, issue_license, tmp_path):
 
 
 def test_production_trusts_only_the_bundled_keys(make_app, issue_license, tmp_path):
-    from license import LicenseError
-
-    app = make_app(env="production")
-    with app.app_context(), pytest.raises(LicenseError):
-        licensing.keyset()
+    """Production never trusts the test vendor key (it refuses to start with extra keys set at
+    all, tests/test_config.py): a license it signs is refused, and nothing is installed."""
+    app = make_app(env="production", license_extra_public_keys=[])
+    with app.app_context():
+        assert licensing.keyset().extra_keys == ()
+        with pytest.raises(ValidationFailed):
+            licensing.install_license(issue_license())
+        assert licensing.license_source() == "none"
 
 
 def test_seat_limit_refuses_the_user_beyond_it(client, admin_key, issue_license):

@@ -77,17 +77,29 @@ def server_vars(root: Path, wheel: Path, host: ServiceHost, **overrides) -> dict
     }
 
 
+def _serve(index: Path, name: str, wheel: Path) -> None:
+    """Put ``wheel`` in a PEP 503 file:// index (pip reads index.html from such an index)."""
+    (index / name).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(wheel, index / name / wheel.name)
+    link = f'<a href="{wheel.name}">{wheel.name}</a>'
+    (index / name / "index.html").write_text(f"<!DOCTYPE html><html><body>{link}</body></html>")
+
+
 def index_vars(root: Path, wheel: Path, host: ServiceHost) -> dict:
     """Install as operators do: `outpost==VERSION` from a named index (here a local directory
     served as a file:// index) with the wheel's SHA-256 under pip --require-hashes."""
     index = root.parent / "index"
-    (index / "outpost").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(wheel, index / "outpost" / wheel.name)
-    # A PEP 503 page: pip reads index.html from a file:// index.
-    link = f'<a href="{wheel.name}">{wheel.name}</a>'
-    (index / "outpost" / "index.html").write_text(
-        f"<!DOCTYPE html><html><body>{link}</body></html>"
-    )
+    _serve(index, "outpost", wheel)
+    # The host's /usr/bin/python3 may be older than 3.11.3, where the redis client also needs
+    # async-timeout; the operator's index carries it, so this one does too.
+    downloads = root.parent / "downloads"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--dest", str(downloads), "async-timeout>=4.0.3"],
+        check=True,
+    )  # fmt: skip
+    for found in downloads.glob("async_timeout-*.whl"):
+        _serve(index, "async-timeout", found)
     return server_vars(
         root,
         wheel,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +30,9 @@ class LiveServer:
     token: str
     admin_key: str
     env: dict
+    # Every HTTP session handed out, closed when the server stops (an unclosed socket collected
+    # later would surface as a ResourceWarning in some other test).
+    sessions: list = field(default_factory=list)
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -47,6 +50,7 @@ class LiveServer:
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {token or self.token}"
         http.headers["Content-Type"] = "application/scim+json"
+        self.sessions.append(http)
         return http
 
 
@@ -125,6 +129,7 @@ def live_server(database_url, vendor_key, tmp_path_factory, request):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    server = None
     try:
         base = f"http://127.0.0.1:{port}"
         _wait(proc, base, tmp / "server.log")
@@ -139,6 +144,8 @@ def live_server(database_url, vendor_key, tmp_path_factory, request):
         server.token = server.cli("scim-tokens", "create", "idp").stdout.strip().splitlines()[-1]
         yield server
     finally:
+        for http in server.sessions if server else ():
+            http.close()
         proc.terminate()
         try:
             proc.wait(timeout=15)

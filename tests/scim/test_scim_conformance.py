@@ -26,13 +26,12 @@ def _key(result) -> tuple:
 
 
 def test_scim2_tester_reports_no_failure(live_server):
-    http = Client(
+    with Client(
         base_url=f"{live_server.url}/scim/v2",
         headers={"Authorization": f"Bearer {live_server.token}"},
         timeout=30,
-    )
-    client = SyncSCIMClient(http)
-    results = check_server(client)
+    ) as http:
+        results = check_server(SyncSCIMClient(http))
     failures = [
         result
         for result in results
