@@ -147,7 +147,9 @@ def _postgres(admin_dsn: str | None):
     if admin_dsn:
         yield create_database(admin_dsn, "outpost_bench")
         return
-    server = contextlib.contextmanager(postgres_server.__pytest_wrapped__.obj)()
+    start = getattr(postgres_server, "_get_wrapped_function", None)
+    start = start() if start else postgres_server.__pytest_wrapped__.obj
+    server = contextlib.contextmanager(start)()
     with server as dsn:
         yield create_database(dsn, "outpost_bench")
 
