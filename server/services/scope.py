@@ -11,7 +11,9 @@ The answers are those of the separate loaders: a missing or deleted team is
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+import functools
+
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,9 +26,11 @@ from .memberships import grants_from_row
 from .teams import team_not_found
 
 
-def _statement(principal, slug: str, name: str, run_id: str | None):
-    user_id = getattr(principal, "id", None) or 0
-    entities = [Team, Project] + ([Run] if run_id is not None else [])
+@functools.cache
+def _statement(with_run: bool):
+    """Built once per shape, with bound parameters (``slug``, ``name``, ``user_id`` and
+    ``run_id``): the hot path compiles nothing."""
+    entities = [Team, Project] + ([Run] if with_run else [])
     stmt = (
         select(
             *entities,
@@ -36,20 +40,26 @@ def _statement(principal, slug: str, name: str, run_id: str | None):
             CustomRole.permissions,
         )
         .select_from(Team)
-        .outerjoin(Project, and_(Project.team_id == Team.id, Project.name == name))
-        .outerjoin(Membership, and_(Membership.team_id == Team.id, Membership.user_id == user_id))
+        .outerjoin(Project, and_(Project.team_id == Team.id, Project.name == bindparam("name")))
+        .outerjoin(
+            Membership,
+            and_(Membership.team_id == Team.id, Membership.user_id == bindparam("user_id")),
+        )
         .outerjoin(CustomRole, CustomRole.id == Membership.custom_role_id)
-        .where(Team.slug == slug.lower())
+        .where(Team.slug == bindparam("slug"))
     )
-    if run_id is not None:
+    if with_run:
         stmt = stmt.outerjoin(
-            Run, and_(Run.project_id == Project.id, Run.run_id == run_id)
+            Run, and_(Run.project_id == Project.id, Run.run_id == bindparam("run_id"))
         ).options(joinedload(Run.created_by), joinedload(Run.logged_by), joinedload(Run.sweep))
     return stmt
 
 
 def _load(principal, slug: str, name: str, run_id: str | None):
-    row = db.session.execute(_statement(principal, slug, name, run_id)).first()
+    params = {"slug": slug.lower(), "name": name, "user_id": getattr(principal, "id", None) or 0}
+    if run_id is not None:
+        params["run_id"] = run_id
+    row = db.session.execute(_statement(run_id is not None), params).first()
     team = row[0] if row is not None else None
     if team is None or team.state != "active":
         raise team_not_found(slug)
