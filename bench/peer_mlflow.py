@@ -53,9 +53,15 @@ def _start_mlflow(mlflow: Path, data: Path, port: int) -> subprocess.Popen:
         f"admin_username = {MLFLOW_ADMIN[0]}\nadmin_password = {MLFLOW_ADMIN[1]}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
     )
-    env = {**os.environ, "MLFLOW_AUTH_CONFIG_PATH": str(config)}
+    env = {
+        **os.environ,
+        "MLFLOW_AUTH_CONFIG_PATH": str(config),
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "m" * 40,
+    }
     args = [str(mlflow), "server", "--app-name", "basic-auth", "--host", "127.0.0.1"]
     args += ["--port", str(port), "--workers", "2"]
+    if (mlflow.parent / "gunicorn").exists():  # the same server and worker kind as Outpost's
+        args += ["--gunicorn-opts", "--worker-class sync"]
     args += ["--backend-store-uri", f"sqlite:///{data / 'mlflow.db'}"]
     args += ["--default-artifact-root", str(data / "artifacts")]
     return subprocess.Popen(
@@ -85,7 +91,8 @@ def wrk(url: str, seconds: int, headers: dict, body: dict | None = None) -> floa
         lines += ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}"]
         lines.append('wrk.headers["Content-Type"] = "application/json"')
     script.write_text("\n".join(lines) + "\n")
-    args = ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(script), url]
+    # A long timeout: a slow server's answers count instead of vanishing as timeouts.
+    args = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     script.unlink()
     if "Non-2xx" in out:
@@ -149,7 +156,8 @@ def main() -> None:
             wrk(theirs[0], 1, theirs[1], theirs[2])
             a = wrk(ours[0], args.seconds, ours[1], ours[2])
             b = wrk(theirs[0], args.seconds, theirs[1], theirs[2])
-            print(f"{name:<12}{a:15.0f}{b:15.0f}{a / b:8.2f}  >= {target}")
+            ratio = f"{a / b:8.2f}" if b else "     inf"
+            print(f"{name:<12}{a:15.1f}{b:15.1f}{ratio}  >= {target}")
     finally:
         for proc in procs:
             proc.terminate()
