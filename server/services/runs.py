@@ -6,7 +6,10 @@ principal that sent it (a service account, usually) is kept as ``logged_by_id``.
 Every door authorizes before calling in: ``run:log`` on the project to start a run, and on the
 run itself to change one (update, finish, history, files). The table grants another team's
 service account ``run:log:own`` on public projects, so asking about the run (not only its
-project) is what keeps it to the runs it sent. Changes lock the run's row (``lock_run``).
+project) is what keeps it to the runs it sent. A change (update, finish, history) is written
+in one statement over the row as the request read it (same ``updated_at`` and history count);
+when another request changed the row meanwhile, it is read again under a row lock
+(``lock_run``) and merged. Stops and moves lock the row first.
 """
 
 from __future__ import annotations
