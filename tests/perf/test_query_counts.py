@@ -2,9 +2,8 @@
 
 Budgets: an authenticated ``GET /viewer`` 2, a run list 3, creating a run 7 (the key; team,
 project and membership; the run; its audit event; the activity rollups, daily, monthly and
-day totals, one statement each), appending a history batch <= 4 whatever its size (plus at most 3 for the console charts'
-rollup), finishing
-a run <= 5. Each count is taken after a warm-up
+day totals, one statement each), appending a history batch <= 4 whatever its size (plus at
+most 3 for the console charts' rollup), finishing a run <= 5. Each count is taken after a warm-up
 request, so what is cached per process (settings, role tables) is not counted; what must stay
 per request (the key and its owner, so revocation is immediate) is.
 """
@@ -61,7 +60,7 @@ def test_creating_a_run_takes_at_most_seven_queries(client, lab):
 
 
 @pytest.mark.parametrize("size", [1, 500])
-def test_appending_history_takes_at_most_four_queries_plus_the_rollup_whatever_the_batch(client, lab, size):
+def test_history_append_takes_four_queries_plus_the_rollup_whatever_the_batch(client, lab, size):
     """Four for the history itself, and at most three more that fold the batch into the
     console charts' downsampled buckets (``run_metric_buckets``, and the run's first step they
     are laid out from), for a first and a later batch alike."""
