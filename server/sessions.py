@@ -24,11 +24,13 @@ def session_lifetime() -> timedelta:
 
 class SettingsSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value and app.secret_key:  # API clients send no cookie: nothing to read
+            return self.session_class()
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
-        if not value:  # API clients send no cookie: no settings lookup on their path
+        if not value:
             return self.session_class()
         try:
             max_age = int(session_lifetime().total_seconds())

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from ..markdown import render_markdown
 from ..models import Project, Team
 from ..services import projects as service
+from ..services import scope
 from ..services import teams as team_service
 from . import api
 from .pagination import PageQuery, page_response, paginate
@@ -65,7 +66,7 @@ def load_team(team: str) -> Team:
 
 def load_project(team: str, project: str) -> Project:
     """Resource loader for every route under a project (shared by runs, reports, ...)."""
-    return service.load_project(team_service.load_team(team), project, current_user)
+    return scope.load_project(current_user, team, project)
 
 
 @endpoint(

@@ -10,7 +10,7 @@ from flask_login import current_user
 from pydantic import BaseModel, Field, StringConstraints
 
 from ..models import Project, Run, RunFile, RunHistoryRow
-from ..services import run_files
+from ..services import run_files, scope
 from ..services import runs as service
 from ..services.projects import load_project as load_team_project
 from ..services.sweeps import load_sweep
@@ -130,7 +130,7 @@ def run_dict(run: Run) -> dict[str, Any]:
 
 def load_run(team: str, project: str, run_id: str) -> Run:
     """Resource loader: the run, with its project (and team) attached."""
-    return service.load_run(load_project(team, project), run_id)
+    return scope.load_run(current_user, team, project, run_id)
 
 
 @endpoint(

@@ -2,7 +2,7 @@
 
 from flask_login import current_user
 
-from ..services.profile import default_team_for
+from ..services.profile import default_team_slug
 from . import api
 from .routing import endpoint
 from .serializers import user_dict
@@ -12,5 +12,5 @@ from .serializers import user_dict
 def get_viewer():
     """Who the key belongs to, and ``default_team``: the team a client that names no team
     logs to (the user's chosen default, else their only team, else null)."""
-    team = default_team_for(current_user.id)
-    return {**user_dict(current_user), "default_team": team.slug if team else None}
+    user = current_user._get_current_object()  # one proxy lookup, not one per field
+    return {**user_dict(user), "default_team": default_team_slug(user.id)}

@@ -34,19 +34,24 @@ class Principal(Protocol):
 
 def _team_grants(principal: Principal, team_id: int) -> frozenset[str]:
     """The grants ``principal`` holds in team ``team_id`` (memoised for the request)."""
-    cache: dict[tuple[int, int], frozenset[str]] | None = None
     if has_request_context():
-        cache = g.setdefault("_team_grants", {})
-        hit = cache.get((principal.id, team_id))
+        hit = g.get("_team_grants", {}).get((principal.id, team_id))
         if hit is not None:
             return hit
     from ..services.memberships import grants_for  # the membership noun owns role resolution
 
-    grants = grants_for(principal, team_id)
+    return remember_team_grants(principal, team_id, grants_for(principal, team_id))
+
+
+def remember_team_grants(
+    principal: Principal, team_id: int, grants: frozenset[str]
+) -> frozenset[str]:
+    """Memoise for the request what ``principal`` holds in the team, as read from its membership
+    row (a loader that fetched the row with the resource calls this: no second query)."""
     if principal.system_admin:
         grants = grants | SYSTEM_ADMIN_TEAM_GRANTS
-    if cache is not None:
-        cache[(principal.id, team_id)] = grants
+    if has_request_context():
+        g.setdefault("_team_grants", {})[(principal.id, team_id)] = grants
     return grants
 
 

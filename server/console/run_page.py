@@ -18,7 +18,7 @@ from ..auth import can, requires
 from ..errors import NotFound, OutpostError
 from ..extensions import db
 from ..models import Run
-from ..services import metric_series, run_files, run_lineage
+from ..services import metric_series, run_files, run_lineage, run_logs
 from ..services import projects as project_service
 from ..services import runs as run_service
 from . import bp
@@ -59,11 +59,27 @@ def _chart(run: Run, series: metric_series.Series, axis: str, color: int = 0):
     )
 
 
-def _page_number() -> int:
+def _page_number(name: str = "charts", default: int | None = 1) -> int | None:
     try:
-        return max(1, int(request.args.get("charts", "1")))
-    except ValueError:
-        return 1
+        return max(1, int(request.args[name]))
+    except (KeyError, ValueError):
+        return default
+
+
+def _system_charts(run: Run) -> tuple[list[str], list]:
+    keys, series = run_logs.system_series(run)
+    return keys, [
+        (
+            key,
+            metric_charts.line_chart(
+                [metric_charts.Line(key, series[key])],
+                title=f"{key} against time",
+                testid=f"system-chart-{key}",
+                axis="time",
+            ),
+        )
+        for key in series
+    ]
 
 
 def run_actions(run: Run) -> dict[str, bool]:
@@ -88,6 +104,7 @@ def run_page(team: str, project: str, run_id: str, resource: Run):
         (key, _chart(run, metrics.series[key], axis)) for key in shown if key in metrics.series
     ]
     actions = run_actions(run)
+    system_keys, system_charts = _system_charts(run)
     return render_template(
         "runs/show.html",
         team=run.project.team,
@@ -104,6 +121,9 @@ def run_page(team: str, project: str, run_id: str, resource: Run):
         summary_rows=flatten(run.summary or {}),
         files=run_files.list_files(run, FILES_SHOWN),
         produced=run_lineage.produced_by(run),
+        system_keys=system_keys,
+        system_charts=system_charts,
+        log=run_logs.console_page(run, _page_number("log", None)),
         actions=actions,
         attribution=attribution(run),
         duration=duration(run),

@@ -36,12 +36,16 @@ class Run(InProject, db.Model):
         Index("ix_runs_project_created", "project_id", "created_at", "id"),
         Index("ix_runs_project_name", "project_id", "name", "id"),
         Index("ix_runs_project_state_created", "project_id", "state", "created_at", "id"),
+        # Every list filter is an index range already in page order (the id): a page costs
+        # the same at any number of runs. The first also serves the foreign key.
+        Index("ix_runs_project_id_id", "project_id", "id"),
+        Index("ix_runs_project_state_id", "project_id", "state", "id"),
+        Index("ix_runs_project_group_id", "project_id", "group", "id"),
+        Index("ix_runs_sweep_id_id", "sweep_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     # The client's id for the run (given or generated), unique within the project.
     run_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128), default="")
@@ -55,9 +59,7 @@ class Run(InProject, db.Model):
     # A permitted user asked the run to stop; the client sees it and finishes as "stopped".
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     exit_code: Mapped[int | None] = mapped_column(Integer)
-    sweep_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sweeps.id", ondelete="SET NULL"), index=True
-    )
+    sweep_id: Mapped[int | None] = mapped_column(ForeignKey("sweeps.id", ondelete="SET NULL"))
     # Ownership: the human (or service account) the run is attributed to ...
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True

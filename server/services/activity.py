@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, cast, delete, func, insert, literal, select, update
+from sqlalchemy import Date, cast, delete, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
@@ -72,33 +72,50 @@ def record_activity(
     upsert = _dialect_insert(dialect)
     day = utc_day(at or clock.now())
     team = team_id or NO_TEAM
-    new_row = _count_rows(executor, upsert, (kind, day, user_id, team), count)
-    totals = {"users": int(new_row), "count": count}
-    executor.execute(_increment(upsert, _TOTALS, {"kind": kind, "day": day}, totals))
+    keys = [(kind, day, user_id, team)]
     if team != NO_TEAM:
-        _count_rows(executor, upsert, (kind, day, TEAM_ROW, team), count)
+        keys.append((kind, day, TEAM_ROW, team))
+    made = _count_rows(executor, upsert, keys, count)
+    totals = {"users": int(made[user_id]), "count": count}
+    executor.execute(_increment(upsert, _TOTALS, {"kind": kind, "day": day}, totals))
 
 
-def _count_rows(executor, upsert, key: tuple, count: int) -> bool:
-    """Add ``count`` to the daily and monthly rows of ``key`` (kind, day, user, team); True
-    when this made the day's row (which counts one more day in the month)."""
-    kind, day, user_id, team_id = key
-    values = {"kind": kind, "day": day, "user_id": user_id, "team_id": team_id}
-    first = upsert(_DAILY).values(**values, count=count).on_conflict_do_nothing()
-    # RETURNING says whether this call made the row (rowcount is not reliable for this).
-    new_row = executor.execute(first.returning(_DAILY.c.kind)).first() is not None
-    if not new_row:
-        match = [_DAILY.c[name] == value for name, value in values.items()]
-        executor.execute(update(_DAILY).where(*match).values(count=_DAILY.c.count + count))
-    monthly = {"kind": kind, "month": month_start(day), "user_id": user_id, "team_id": team_id}
-    executor.execute(_increment(upsert, _MONTHLY, monthly, {"days": int(new_row), "count": count}))
-    return new_row
+def _count_rows(executor, upsert, keys: list[tuple], count: int) -> dict[int, bool]:
+    """Add ``count`` to the daily and monthly rows of each key (kind, day, user, team), two
+    statements for all of them; returns, per user id, whether this made the day's row (which
+    counts one more day in the month)."""
+    names = ("kind", "day", "user_id", "team_id")
+    rows = [{**dict(zip(names, key, strict=True)), "count": count} for key in keys]
+    daily = upsert(_DAILY).values(rows)
+    daily = daily.on_conflict_do_update(
+        index_elements=list(names), set_={"count": _DAILY.c.count + daily.excluded["count"]}
+    ).returning(_DAILY.c.user_id, _DAILY.c.count)
+    # A row this call made holds exactly ``count`` (every call adds at least 1).
+    made = {user: total == count for user, total in executor.execute(daily)}
+    monthly = [
+        {
+            "kind": kind,
+            "month": month_start(day),
+            "user_id": user,
+            "team_id": team,
+            "days": int(made[user]),
+            "count": count,
+        }
+        for kind, day, user, team in keys
+    ]
+    executor.execute(_increment(upsert, _MONTHLY, monthly, ("days", "count")))
+    return made
 
 
-def _increment(upsert, table, key: dict, amounts: dict):
-    stmt = upsert(table).values(**key, **amounts)
+def _increment(upsert, table, rows: dict | list[dict], amounts):
+    """Insert ``rows`` or add their ``amounts`` (names, or a dict of name: value) to the
+    existing rows."""
+    if isinstance(rows, dict):
+        rows = [{**rows, **amounts}]
+    stmt = upsert(table).values(rows)
+    key = [name for name in rows[0] if name not in amounts]
     return stmt.on_conflict_do_update(
-        index_elements=list(key),
+        index_elements=key,
         set_={name: table.c[name] + stmt.excluded[name] for name in amounts},
     )
 

@@ -133,24 +133,26 @@ def authenticate_key(raw: str) -> Principal | None:
         return None
     key_id, secret = parts
     keys = ApiKey.__table__
-    with db.engine.connect() as conn:
-        row = conn.execute(_auth_statement(), {"key_id": key_id}).mappings().first()
-        if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(secret)):
-            return None
-        if row["state"] != "active":
-            return None
-        now = utcnow()
-        if row["key_used"] is None or now - row["key_used"] >= LAST_USED_RESOLUTION:
-            conn.execute(keys.update().where(keys.c.id == row["key_pk"]).values(last_used_at=now))
-            last_active = row["last_active_at"]
-            if last_active is None or now - last_active >= LAST_USED_RESOLUTION:
-                conn.execute(
-                    User.__table__.update()
-                    .where(User.__table__.c.id == row["id"])
-                    .values(last_active_at=now)
-                )
-                activity.note_active(row["id"], last_active, now, kind=row["kind"], connection=conn)
-            conn.commit()
+    # The request's own connection: one pool checkout per request, and what the view reads
+    # next goes over the same connection.
+    conn = db.session.connection()
+    row = conn.execute(_auth_statement(), {"key_id": key_id}).mappings().first()
+    if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(secret)):
+        return None
+    if row["state"] != "active":
+        return None
+    now = utcnow()
+    if row["key_used"] is None or now - row["key_used"] >= LAST_USED_RESOLUTION:
+        conn.execute(keys.update().where(keys.c.id == row["key_pk"]).values(last_used_at=now))
+        last_active = row["last_active_at"]
+        if last_active is None or now - last_active >= LAST_USED_RESOLUTION:
+            conn.execute(
+                User.__table__.update()
+                .where(User.__table__.c.id == row["id"])
+                .values(last_active_at=now)
+            )
+            activity.note_active(row["id"], last_active, now, kind=row["kind"], connection=conn)
+        db.session.commit()
     return Principal.from_row(row, auth_method="api_key")
 
 

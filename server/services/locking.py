@@ -48,3 +48,15 @@ def refresh_locked(instance: Any, attribute_names: list[str] | None = None) -> N
         db.session.refresh(instance, attribute_names)
     else:
         db.session.refresh(instance, attribute_names, with_for_update=True)
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: for a change whose new values the
+    instances already hold (set after a write that is known to have succeeded), so the
+    response is built without reading them back."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

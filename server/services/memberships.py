@@ -42,8 +42,13 @@ def grants_for(principal, team_id: int) -> frozenset[str]:
             Team.state == "active",
         )
     )
-    row = db.session.execute(stmt).first()
-    if row is None:
+    return grants_from_row(db.session.execute(stmt).first())
+
+
+def grants_from_row(row) -> frozenset[str]:
+    """The grants of a (role, registry_admin, custom base, custom permissions) row; empty for
+    no row or a row of nulls (no membership)."""
+    if row is None or row[0] is None:
         return frozenset()
     role, registry_admin, custom_base, custom_permissions = row
     grants = role_grants(role, custom_base, custom_permissions)

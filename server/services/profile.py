@@ -7,10 +7,11 @@ lives in the instance storage (see :mod:`.avatars`).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
@@ -239,6 +240,32 @@ def default_team_for(user_id: int) -> Team | None:
         .order_by(chosen.desc(), Team.slug)
         .limit(2)
     ).all()
+    if rows and (rows[0][1] or len(rows) == 1):
+        return rows[0][0]
+    return None
+
+
+@functools.cache
+def _default_team_statement():
+    """``default_team_for`` as one Core statement with a bound user id, built once: the
+    chosen default first, then by slug; two rows tell "the only team" from "one of many"."""
+    teams, members, profiles = Team.__table__, Membership.__table__, UserProfile.__table__
+    chosen = func.coalesce(teams.c.id == profiles.c.default_team_id, False)
+    return (
+        select(teams.c.slug, chosen)
+        .join_from(teams, members, members.c.team_id == teams.c.id)
+        .outerjoin(profiles, profiles.c.user_id == members.c.user_id)
+        .where(members.c.user_id == bindparam("user_id"), teams.c.state == "active")
+        .order_by(chosen.desc(), teams.c.slug)
+        .limit(2)
+    )
+
+
+def default_team_slug(user_id: int) -> str | None:
+    """The slug of :func:`default_team_for`'s team, read without building a query or
+    loading a model (``GET /viewer`` asks it on every client start)."""
+    connection = db.session.connection()  # Core on the session's connection: no ORM work
+    rows = connection.execute(_default_team_statement(), {"user_id": user_id}).all()
     if rows and (rows[0][1] or len(rows) == 1):
         return rows[0][0]
     return None

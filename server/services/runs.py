@@ -6,7 +6,10 @@ principal that sent it (a service account, usually) is kept as ``logged_by_id``.
 Every door authorizes before calling in: ``run:log`` on the project to start a run, and on the
 run itself to change one (update, finish, history, files). The table grants another team's
 service account ``run:log:own`` on public projects, so asking about the run (not only its
-project) is what keeps it to the runs it sent. Changes lock the run's row (``lock_run``).
+project) is what keeps it to the runs it sent. A change (update, finish, history) is written
+in one statement over the row as the request read it (same ``updated_at`` and history count);
+when another request changed the row meanwhile, it is read again under a row lock
+(``lock_run``) and merged. Stops and moves lock the row first.
 """
 
 from __future__ import annotations
@@ -18,18 +21,19 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..auth import authorize
+from ..auth.principal import PRINCIPAL_COLUMNS
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Project, Run, RunHistoryRow, Sweep
+from ..models import Project, Run, RunHistoryRow, Sweep, User
 from . import activity, audit, metric_rollups
-from .locking import refresh_locked
+from .locking import commit_keeping_loaded, refresh_locked
 from .run_attribution import attribute_run
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -191,7 +195,6 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
     sweep = _load_sweep(project, spec.sweep)
     if sweep is not None:
         authorize(actor, "run:log", sweep)
-    _ensure_free(project, run_id)
     owner_id, warnings = attribute_run(actor, spec.username, spec.user_email)
     run = Run(
         project_id=project.id,
@@ -218,33 +221,49 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
     _with_project(run, project)
     audit_run("run:create", run, project=project.name, created_by_id=owner_id)
     activity.record_activity("run_created", user_id=owner_id, team_id=project.team_id)
-    db.session.commit()
-    return load_run(project, run_id), warnings
+    _attach_people(run, actor, sweep)
+    commit_keeping_loaded()
+    return run, warnings
+
+
+def _attach_people(run: Run, actor, sweep: Sweep | None) -> None:
+    """Give the new run its creator, sender and sweep for the response without reading them
+    back: the actor is known (a principal snapshot is merged as its user, no query), an
+    attributed person was loaded by the attribution."""
+    if not isinstance(actor, User):
+        actor = db.session.merge(_user_of(actor), load=False)
+    set_committed_value(run, "logged_by", actor)
+    owner = actor if run.created_by_id == actor.id else db.session.get(User, run.created_by_id)
+    set_committed_value(run, "created_by", owner)
+    set_committed_value(run, "sweep", sweep)
+
+
+def _user_of(principal) -> User:
+    user = User(**{name: getattr(principal, name) for name in PRINCIPAL_COLUMNS})
+    make_transient_to_detached(user)
+    return user
 
 
 def update_run(run: Run, changes: dict[str, Any]) -> Run:
     """Rename, retag, merge config/summary keys, or finish (``state``).
 
-    ``config`` and ``summary`` are merged key by key into what is stored, under a lock on the
-    run's row: concurrent updates each keep their keys. Raises ValidationFailed for bad input
-    and Conflict (``run_not_running``) when finishing a run that already ended in another state.
+    ``config`` and ``summary`` are merged key by key into what is stored: the change is
+    written only if the row is still the one read (else it is re-read under a row lock and
+    merged again), so concurrent updates each keep their keys. Raises ValidationFailed for bad
+    input and Conflict (``run_not_running``) when finishing a run that already ended in
+    another state.
     """
-    lock_run(run)
-    for key in ("name", "notes", "group", "job_type"):
-        if changes.get(key) is not None:
-            setattr(run, key, changes[key])
-    if changes.get("tags") is not None:
-        run.tags = clean_tags(changes["tags"])
-    for key in ("config", "summary"):
-        if changes.get(key):
-            merged = {**(getattr(run, key) or {}), **changes[key]}
-            check_json_size(key, merged)
-            setattr(run, key, merged)
-    ended = None
-    if changes.get("state") is not None:
-        ended = _finish(run, changes["state"], changes.get("exit_code"))
-    audit_run("run:update", run, fields=sorted(changes))
-    db.session.commit()
+    for locked in (False, True):
+        if locked:
+            lock_run(run)
+        values, ended = _changes(run, changes)
+        if not values or save_run(run, values, locked=locked):
+            break
+    if ended:
+        audit_run("run:finish", run, state=run.state)
+    if set(changes) - {"state", "exit_code"} or not ended:
+        audit_run("run:update", run, fields=sorted(changes))
+    commit_keeping_loaded()
     if ended:
         from .alerts import notify_run_state  # the owner's alerts; never raises
 
@@ -252,8 +271,48 @@ def update_run(run: Run, changes: dict[str, Any]) -> Run:
     return run
 
 
-def _finish(run: Run, state: str, exit_code: int | None) -> str | None:
-    """End the run; returns the state it ended in, or None when it had already ended."""
+def _changes(run: Run, changes: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The column values ``changes`` give the run as read, and the state it ends in (if)."""
+    values: dict[str, Any] = {
+        key: changes[key]
+        for key in ("name", "notes", "group", "job_type")
+        if changes.get(key) is not None
+    }
+    if changes.get("tags") is not None:
+        values["tags"] = clean_tags(changes["tags"])
+    for key in ("config", "summary"):
+        if changes.get(key):
+            merged = {**(getattr(run, key) or {}), **changes[key]}
+            check_json_size(key, merged)
+            values[key] = merged
+    ended = None
+    if changes.get("state") is not None:
+        ended = _finish(run, changes["state"], changes.get("exit_code"), values)
+    return values, ended
+
+
+def save_run(run: Run, values: dict[str, Any], *, locked: bool) -> bool:
+    """Write ``values`` to the run's row in one statement; unless ``locked``, only if the row
+    is unchanged since it was read (same ``updated_at`` and history count). True when written;
+    the instance then holds the new values without being read again."""
+    table = Run.__table__
+    values = {**values, "updated_at": clock.now()}
+    stmt = update(table).where(table.c.id == run.id).values(values)
+    if not locked:
+        stmt = stmt.where(
+            table.c.updated_at.is_not_distinct_from(run.updated_at),
+            table.c.history_count.is_not_distinct_from(run.history_count),
+        )
+    if db.session.execute(stmt).rowcount != 1:
+        return False
+    for key, value in values.items():
+        set_committed_value(run, key, value)
+    return True
+
+
+def _finish(run: Run, state: str, exit_code: int | None, values: dict[str, Any]) -> str | None:
+    """Add the end of the run to ``values``; returns the state it ends in, or None when it had
+    already ended."""
     if state not in FINAL_STATES:
         raise ValidationFailed(
             "A run finishes as 'finished' or 'crashed' (stop it with POST .../stop).",
@@ -264,11 +323,10 @@ def _finish(run: Run, state: str, exit_code: int | None) -> str | None:
             return None  # a retried finish, or a client finishing after a forced stop
         raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
     # A run asked to stop that then ends is recorded as stopped, whatever the client says.
-    run.state = "stopped" if run.stop_requested else state
-    run.exit_code = exit_code
-    run.finished_at = clock.now()
-    audit_run("run:finish", run, state=run.state)
-    return run.state
+    values["state"] = "stopped" if run.stop_requested else state
+    values["exit_code"] = exit_code
+    values["finished_at"] = clock.now()
+    return values["state"]
 
 
 def request_stop(run: Run, *, force: bool = False) -> Run:
@@ -362,8 +420,36 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
         )
     check_json_size("history_batch", rows, MAX_HISTORY_BYTES)
     steps = _steps(rows)
-    # Concurrent batches see each other's last step and summary keys.
-    lock_run(run)
+    # Written only over the row as read, else re-read under a row lock: concurrent batches
+    # see each other's last step and summary keys.
+    for locked in (False, True):
+        if locked:
+            lock_run(run)
+        previous_last = run.last_step
+        if save_run(run, _after_batch(run, steps, rows), locked=locked):
+            break
+    arrived = clock.now()
+    db.session.execute(
+        insert(RunHistoryRow),
+        [
+            {"run_pk": run.id, "step": step, "data": _metrics(row), "created_at": arrived}
+            for step, row in zip(steps, rows, strict=True)
+        ],
+    )
+    _roll_up(run, previous_last, steps, rows, arrived)
+    try:
+        commit_keeping_loaded()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            "Another batch stored these steps first.", code="step_not_increasing"
+        ) from None
+    return {"accepted": len(rows), "last_step": steps[-1], "stop_requested": run.stop_requested}
+
+
+def _after_batch(run: Run, steps: list[int], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's summary, last step and history count once the batch is stored; Conflict
+    when the run ended or the batch does not start above the stored steps."""
     if run.state != "running":
         raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
     if run.last_step is not None and steps[0] <= run.last_step:
@@ -375,26 +461,11 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
     latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
     summary = {**(run.summary or {}), **latest}
     check_json_size("summary", summary)
-    arrived = clock.now()
-    db.session.execute(
-        insert(RunHistoryRow),
-        [
-            {"run_pk": run.id, "step": step, "data": _metrics(row), "created_at": arrived}
-            for step, row in zip(steps, rows, strict=True)
-        ],
-    )
-    _roll_up(run, run.last_step, steps, rows, arrived)
-    run.summary = summary
-    run.last_step = steps[-1]
-    run.history_count = (run.history_count or 0) + len(rows)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(
-            "Another batch stored these steps first.", code="step_not_increasing"
-        ) from None
-    return {"accepted": len(rows), "last_step": steps[-1], "stop_requested": run.stop_requested}
+    return {
+        "summary": summary,
+        "last_step": steps[-1],
+        "history_count": (run.history_count or 0) + len(rows),
+    }
 
 
 def _roll_up(run: Run, previous_last, steps, rows, arrived) -> None:

@@ -305,7 +305,7 @@ def test_listing_many_runs_costs_the_same_queries_as_listing_few(client, lab):
     _fill(lab, 60)
     with count_queries() as many:
         assert len(client.get(f"{RUNS}?limit=200", headers=_as(lab, "vic")).json["items"]) == 63
-    assert len(many) == len(few) == 5, many
+    assert len(many) == len(few) <= 3, many  # key, scope (team, project, membership), page
 
 
 def _crowd(lab, teams):

@@ -269,3 +269,36 @@ def test_move_one_run_and_page_through_many_charts(as_user, world):
     moved = mia.post(BASE + "/runs/r3/move", {"project": "open"})
     assert moved.status_code == 302 and moved.location.endswith("/projects/open/runs/r3")
     assert "Moved to open." in html(mia.get(moved.location))
+
+
+def test_run_page_shows_the_console_log_a_page_at_a_time_and_system_metrics(as_user):
+    """What the W&B SDK streams (output.log and wandb-events.jsonl) is readable on the run
+    page: the log's last page first, earlier pages on demand; a chart per system metric."""
+    import json
+
+    from server.services import run_streams
+
+    run = db.session.query(Run).filter_by(run_id="r1").one()
+    run_streams.put_lines(run, "console", 0, [f"epoch {n} <done>" for n in range(450)])
+    samples = [
+        {"system.cpu": 10.0 + n % 7, "system.memory": 40.5, "_runtime": 2 * n, "_timestamp": n}
+        for n in range(1000)
+    ]
+    run_streams.put_lines(run, "system", 0, [json.dumps(s) for s in samples] + ["not json"])
+    vic = as_user("vic")
+    page = html(vic.get(BASE + "/runs/r1"))
+    assert "450 lines" in page and "Page 3 of 3" in page
+    assert "epoch 449 &lt;done&gt;" in page and "epoch 399 " not in page  # escaped, last page
+    first = html(vic.get(BASE + "/runs/r1?log=1"))
+    assert "epoch 0 &lt;done&gt;" in first and "epoch 200 " not in first
+    series = dict(
+        re.findall(
+            r'<path class="series series-0" data-series="(system\.[^"]+)" '
+            r'data-points="(\d+)"',
+            page,
+        )
+    )
+    assert set(series) == {"system.cpu", "system.memory"}
+    assert all(0 < int(n) <= 300 for n in series.values())  # bounded, whatever the samples
+    empty = html(vic.get(BASE + "/runs/r2"))
+    assert "No console output was recorded" in empty and "No system metrics" in empty
