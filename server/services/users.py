@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -19,7 +18,6 @@ from .seats import ensure_seat_available
 
 USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LAST_ACTIVE_RESOLUTION = timedelta(minutes=1)
 
 
 def normalise_email(email: str) -> str:
@@ -116,8 +114,7 @@ def authenticate(login: str, password: str) -> User:
         raise Unauthenticated("Wrong username or password.", code="invalid_credentials")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    activity.note_sign_in(user, now := utcnow())
-    user.last_active_at = now
+    activity.note_sign_in(user, utcnow())
     audit.record("user:login", target=user, actor=user)
     db.session.commit()
     return user
@@ -125,14 +122,8 @@ def authenticate(login: str, password: str) -> User:
 
 def touch_last_active(user: User) -> None:
     """Record activity at most once a minute per user (no write on every request)."""
-    now = utcnow()
-    if user.last_active_at is None or now - user.last_active_at >= LAST_ACTIVE_RESOLUTION:
-        db.session.execute(
-            User.__table__.update().where(User.id == user.id).values(last_active_at=now)
-        )
-        activity.note_active(user.id, user.last_active_at, now, kind=user.kind)
-        user.last_active_at = now
-        db.session.commit()
+    activity.mark_user_active(user)
+    db.session.commit()
 
 
 def get_person(username: str) -> User:
