@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
         account_security,
         admin_activity,
         admin_audit,
+        admin_home,
         admin_license,
         admin_roles,
         admin_settings,
