@@ -28,6 +28,8 @@ def root():
 def test_change_settings_and_send_a_test_email(page, root, smtp_sink):
     sign_in(page, "root", PASSWORD)
     page.click("text=Admin")
+    assert page.url.endswith("/admin")  # the admin home
+    page.click(".admin-nav >> text=Settings")
     assert page.url.endswith("/admin/settings")
     retention = page.locator('[data-setting="audit_retention_days"]')
     assert retention.locator("input").is_disabled()
