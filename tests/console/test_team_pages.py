@@ -380,6 +380,7 @@ def test_team_admin_invites_a_member_and_changes_their_role(page, lab):
     page.wait_for_selector("text=carol joined lab.")
     row = page.locator("tr[data-member=carol]")
     row.locator("select[name=role]").select_option("admin")
+    page.once("dialog", lambda dialog: dialog.accept())
     row.locator("button:has-text('Change')").click()
     page.wait_for_selector("text=carol is now admin.")
     assert page.locator("tr[data-member=carol] select[name=role]").input_value() == "admin"
