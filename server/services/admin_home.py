@@ -140,7 +140,7 @@ def operator_warnings() -> list[Warning]:
             Warning(
                 "maintenance_not_run",
                 f"Maintenance {when}.",
-                "Run `outpost maintenance prune` daily from cron so old audit events and "
+                "Run 'outpost maintenance prune' daily from cron so old audit events and "
                 "activity data are deleted as the retention settings say.",
             )
         )
