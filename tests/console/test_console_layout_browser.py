@@ -26,8 +26,16 @@ CONSOLE_PAGES = [
     "/admin/license",
     "/admin/activity",
     "/admin/audit-log",
+    "/teams",
+    "/teams/computer-vision-research",
     "/teams/computer-vision-research/members",
+    "/teams/computer-vision-research/storage",
+    "/teams/computer-vision-research/registry",
+    "/settings/profile",
+    "/settings/security",
     "/settings/api-keys",
+    "/settings/alerts",
+    "/settings/beta",
 ]
 
 
