@@ -193,3 +193,28 @@ def test_environment_license_hides_the_upload(make_app, issue_license):
         assert 'data-testid="license-form"' not in page
         refused = _upload(console, token="anything")
         assert "<strong>The license is managed by the environment.</strong>" in _refusal(refused)
+
+
+def test_the_license_page_says_where_licenses_come_from(admin):
+    page = html(admin.get("/admin/license"))
+    assert "Where licenses come from" in page and "instance ID" in page
+    assert 'data-testid="development-key"' not in page
+
+
+def test_a_development_signed_license_is_marked(admin, issue_license):
+    licensing.install_license(issue_license())  # the tests' key is an extra (development) key
+    page = html(admin.get("/admin/license"))
+    assert 'data-testid="development-key"' in page
+    assert "This license is signed with a development key." in page
+
+
+def test_a_vendor_signed_license_is_not_marked(app, admin, issue_license, vendor_key):
+    from license import KeySet
+    from tests.fixtures.licenses import TEST_KID
+
+    # This instance trusts the test key as a bundled vendor key (as a release trusts its own).
+    app.extensions["outpost_license_keyset"] = KeySet({TEST_KID: vendor_key[0].public_key()})
+    licensing.install_license(issue_license())
+    page = html(admin.get("/admin/license"))
+    assert 'data-testid="development-key"' not in page
+    assert f"the vendor key <code>{TEST_KID}</code>" in page
