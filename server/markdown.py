@@ -64,31 +64,58 @@ def _unwrap_hrefless_anchors(html: str) -> str:
     return "".join(out)
 
 
-def _is_remote(src: str, own_host: str | None) -> bool:
+def _is_remote(src: str, own_host: str | None, trusted: set[str]) -> bool:
+    """From another host than this server's, and not an origin the operator trusts for
+    console images (``csp_image_sources``, e.g. a badge service)?"""
     parts = urlsplit(src)
     if not parts.netloc:
         return False  # a path on this server
-    return parts.hostname != own_host
+    return parts.hostname != own_host and f"{parts.scheme}://{parts.netloc}" not in trusted
 
 
-def _image_as_link(tag: str) -> str:
+def _image_as_link(tag: str, inside_link: bool) -> str:
+    """A remote image as a link to it (as text inside another link: links do not nest)."""
     attrs = dict(_ATTR.findall(tag))
     src, alt = attrs.get("src", ""), attrs.get("alt", "")
     label = escape(f"Image: {alt}" if alt else "Image")
+    if inside_link:
+        return f'<span title="{src}">{label}</span>'
     return f'<a href="{src}" rel="noopener noreferrer nofollow">{label}</a>'
 
 
-def _own_host_and_policy() -> tuple[str | None, bool]:
-    """This server's host name and whether remote images are allowed (outside a request:
-    not allowed)."""
+_LINK_OR_IMAGE = re.compile(r"<a\b[^>]*>|</a>|<img\b[^>]*>")
+
+
+def _replace_remote_images(html: str, own_host: str | None, trusted: set[str]) -> str:
+    depth = 0
+
+    def swap(match: re.Match) -> str:
+        nonlocal depth
+        tag = match.group(0)
+        if tag == "</a>":
+            depth = max(0, depth - 1)
+        elif tag.startswith("<a"):
+            depth += 1
+        elif _is_remote(dict(_ATTR.findall(tag)).get("src", ""), own_host, trusted):
+            return _image_as_link(tag, depth > 0)
+        return tag
+
+    return _LINK_OR_IMAGE.sub(swap, html)
+
+
+def _image_policy() -> tuple[str | None, set[str], bool]:
+    """This server's host name, the image origins the operator trusts, and whether every
+    remote image is allowed (outside an app context: none is)."""
     from flask import current_app, has_app_context
 
     if not has_app_context():
-        return None, False
+        return None, set(), False
     from .services.system_settings import get_setting
 
-    own = urlsplit(current_app.config["OUTPOST"].url).hostname
-    return own, bool(get_setting("markdown_remote_images"))
+    settings = current_app.config["OUTPOST"]
+    own = urlsplit(settings.url).hostname
+    trusted = {origin.rstrip("/") for origin in settings.csp_image_sources}
+    return own, trusted, bool(get_setting("markdown_remote_images"))
 
 
 def render_markdown(text: str | None) -> Markup:
@@ -103,14 +130,7 @@ def render_markdown(text: str | None) -> Markup:
     )
     clean = _unwrap_hrefless_anchors(clean)
     if "<img" in clean:
-        own_host, remote_allowed = _own_host_and_policy()
+        own_host, trusted, remote_allowed = _image_policy()
         if not remote_allowed:
-            clean = _IMG.sub(
-                lambda m: (
-                    _image_as_link(m.group(0))
-                    if _is_remote(dict(_ATTR.findall(m.group(0))).get("src", ""), own_host)
-                    else m.group(0)
-                ),
-                clean,
-            )
+            clean = _replace_remote_images(clean, own_host, trusted)
     return Markup(clean)

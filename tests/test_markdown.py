@@ -39,3 +39,18 @@ def test_an_admin_may_allow_remote_images(app):
     system_settings.update_settings({"markdown_remote_images": True})
     html = str(render_markdown("![chart](https://tracker.example/p.png)"))
     assert '<img src="https://tracker.example/p.png" alt="chart">' in html
+
+
+def test_an_image_inside_a_link_is_named_without_nesting_links(app):
+    html = str(render_markdown("[![Follow](https://badges.example/b.svg)](https://lab.test)"))
+    assert html.count("<a ") == 1 and "Image: Follow" in html and "<img" not in html
+
+
+def test_origins_the_operator_trusts_for_images_are_shown(make_app):
+    app = make_app(csp_image_sources=["https://img.shields.io"])
+    with app.app_context():
+        html = str(
+            render_markdown("![b](https://img.shields.io/badge/x) ![t](https://t.example/p)")
+        )
+    assert '<img src="https://img.shields.io/badge/x" alt="b">' in html
+    assert "<img" not in html.split("badge/x")[1]

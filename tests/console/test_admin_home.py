@@ -44,4 +44,9 @@ def test_a_recent_maintenance_run_and_a_public_url_clear_their_warnings(make_app
 
 
 def test_only_system_admins_open_the_admin_home(member_console):
-    assert member_console.get("/admin").status_code == 403
+    refused = member_console.get("/admin")
+    assert refused.status_code == 403
+    # A person reads what happened, not the internal code (which stays for the API).
+    text = html(refused)
+    assert "You cannot open this" in text and "Permission denied</h1>" not in text
+    assert 'data-code="permission_denied"' in text

@@ -120,7 +120,7 @@ def test_members_and_view_only_do_not_see_or_touch_invitations(app, lab):
         for action in ("revoke", "resend"):
             response = console.post(f"/teams/lab/invitations/{number}/{action}")
             assert response.status_code == 403, (username, action)
-            assert "Permission denied" in html(response)
+            assert "You cannot open this" in html(response)
     outsider = signed_in(app.test_client(), person("outsider"))
     assert outsider.post(f"/teams/lab/invitations/{number}/revoke").status_code == 404
     assert open_count() == 1
