@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         admin_roles,
         admin_settings,
         admin_teams,
+        admin_user_detail,
         admin_users,
         api_keys,
         auth,

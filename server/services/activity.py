@@ -147,6 +147,22 @@ def note_sign_in(user: User, now: datetime | None = None) -> None:
     mark_user_active(user, now)
 
 
+def active_days(user_id: int, since: date) -> list[date]:
+    """The UTC days since ``since`` on which the user was active, newest first."""
+    return list(
+        db.session.scalars(
+            select(_DAILY.c.day)
+            .where(
+                _DAILY.c.kind == "active",
+                _DAILY.c.user_id == user_id,
+                _DAILY.c.team_id == NO_TEAM,
+                _DAILY.c.day >= since,
+            )
+            .order_by(_DAILY.c.day.desc())
+        )
+    )
+
+
 # -- retention and repair -------------------------------------------------------------------
 
 

@@ -247,6 +247,31 @@ def update_user(
     return user
 
 
+def update_identity(user: User, *, display_name: str, email: str) -> User:
+    """A system admin corrects a person's name and e-mail. Raises ValidationFailed
+    (``invalid_email``, ``invalid_display_name``) and Conflict (``user_exists``) for an e-mail
+    another user has. Audited as ``user:update`` with the fields that changed."""
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 128:
+        raise ValidationFailed(
+            "Give a display name of 1 to 128 characters.", code="invalid_display_name"
+        )
+    email = normalise_email(email)
+    taken = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    if taken is not None:
+        raise Conflict("Another user already has this e-mail address.", code="user_exists")
+    changed = [
+        name
+        for name, new in (("display_name", display_name), ("email", email))
+        if getattr(user, name) != new
+    ]
+    user.display_name, user.email = display_name, email
+    if changed:
+        audit.record("user:update", target=user, details={"changed": changed})
+    db.session.commit()
+    return user
+
+
 def deactivate(user: User) -> User:
     """Deactivate: ends every session and disables every API key at once."""
     return update_user(user, state="deactivated")

@@ -21,6 +21,7 @@ CONSOLE_PAGES = [
     "/admin",
     "/admin/settings",
     "/admin/users",
+    "/admin/users/person-with-a-long-name-0",
     "/admin/teams",
     "/admin/roles",
     "/admin/license",
