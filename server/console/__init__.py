@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         api_keys,
         auth,
         home,
+        password_reset,
         profile,
         signup,
         team_invitations,

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import ApiKey
 from ..services import activity, api_keys, user_directory
 from ..services import users as service
-from . import bp
+from . import bp, reveal
 from .admin_forms import UserIdentityForm
 from .forms import ConfirmForm
 
@@ -38,6 +38,7 @@ def _page(user, form=None, status=200):
         active_days=activity.active_days(user.id, since),
         activity_window=ACTIVITY_DAYS,
         here=url_for("console.admin_user_detail", username=user.username),
+        reset_link=reveal.take(f"reset_link:{user.username}"),
     ), status
 
 

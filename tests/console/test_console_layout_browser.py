@@ -27,6 +27,7 @@ CONSOLE_PAGES = [
     "/admin/license",
     "/admin/activity",
     "/admin/audit-log",
+    "/forgot-password",
     "/teams",
     "/teams/computer-vision-research",
     "/teams/computer-vision-research/members",
