@@ -122,9 +122,14 @@ def invite_member(team: str, resource: Team):
     if result.membership is not None:
         flash(f"{result.membership.user.username} joined {resource.slug}.", "success")
         return redirect(url_for("console.team_members", team=resource.slug))
-    flash(
-        f"{result.invitation.email} has no account yet: send them the invitation link.", "success"
-    )
+    if result.email_sent:
+        flash(f"{result.invitation.email} was e-mailed an invitation link.", "success")
+    else:  # not green: the e-mail did not go out, the admin must pass the link on
+        flash(
+            f"{result.invitation.email} has no account yet and the invitation e-mail was not "
+            f"sent, so send them the link below. {result.email_error or ''}",
+            "warning",
+        )
     return _show_link(resource, result.link)
 
 

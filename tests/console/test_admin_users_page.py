@@ -55,6 +55,7 @@ def test_invite_shows_the_link_once_and_the_invitee_joins(admin, app):
     page, link = _invite(admin)
     assert "Copy the link now: it is shown only once" in page
     assert "E-mail is not set up" in page
+    assert 'reveal-warning" data-testid="invite-result" data-email-sent="no"' in page
     assert link.startswith("http://127.0.0.1:8080/invite/")
     listing = html(admin.get("/admin/users?state=invited"))
     assert link not in listing and 'data-username="ada"' in listing
