@@ -38,6 +38,46 @@ def validate_username(username: str) -> str:
     return username
 
 
+def account_rules() -> dict[str, str]:
+    """The rules new accounts follow, said before anyone breaks them."""
+    from .system_settings import get_setting
+
+    return {
+        "username": "1-64 lowercase letters, digits, '-' or '_', starting and ending with a "
+        "letter or digit.",
+        "password": f"At least {get_setting('password_min_length')} characters.",
+    }
+
+
+def account_problems(
+    username: str, email: str | None, password: str, *, exclude_user_id: int | None = None
+) -> dict[str, str]:
+    """Every problem with a new account's username, e-mail and password at once, by field
+    (empty when there is none), so a form can show them all next to their fields."""
+    problems: dict[str, str] = {}
+    checks = [("username", lambda: validate_username(username))]
+    if email is not None:
+        checks.append(("email", lambda: normalise_email(email)))
+    checks.append(("password", lambda: check_password_policy(password or "")))
+    for field, check in checks:
+        try:
+            check()
+        except ValidationFailed as error:
+            problems[field] = error.message
+    for field, column, value in (
+        ("username", User.username, (username or "").strip().lower()),
+        ("email", User.email, (email or "").strip().lower() if email is not None else None),
+    ):
+        if field in problems or not value:
+            continue
+        stmt = select(User.id).where(column == value)
+        if exclude_user_id is not None:
+            stmt = stmt.where(User.id != exclude_user_id)
+        if db.session.scalar(stmt) is not None:
+            problems[field] = f"This {'username' if field == 'username' else 'e-mail'} is taken."
+    return problems
+
+
 def get_by_username(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username.lower()))
     if user is None:
