@@ -43,3 +43,11 @@ def test_team_role_changes_ask_first_and_say_when_you_demote_yourself(app):
     assert "Change your own role in lab? If you choose a role below admin" in page
     registry = _forms(page, "/registry-admin")
     assert registry and all("data-confirm=" in tag for tag in registry)
+
+
+def test_team_admins_are_shown_as_registry_admins(app):
+    ada, bob = make_user("ada", password=None), make_user("bob", password=None)
+    make_team("lab", admins=[ada], members=[bob])
+    page = html(signed_in(app.test_client(), ada).get("/teams/lab/members"))
+    row = page.split('data-member="ada"', 1)[1].split("</tr>", 1)[0]
+    assert "Yes, as team admin" in row and ">No<" not in row
