@@ -59,7 +59,8 @@ def admin_audit_log():
             fmt: url_for("console.admin_audit_export", **params, format=fmt)
             for fmt in service.EXPORT_FORMATS
         },
-        action_prefixes=ACTION_PREFIXES,
+        action_prefixes=[p for p in ACTION_PREFIXES if p.endswith(":")],
+        known_actions=service.known_actions(),
     ), (422 if error else 200)
 
 

@@ -136,3 +136,8 @@ class LicenseForm(FlaskForm):
     file = FileField("License file")
     token = TextAreaField("…or paste the license", validators=[Optional(), Length(max=65_536)])
     allow_older = BooleanField("Replace the installed license even if this one is older")
+
+
+class UserIdentityForm(FlaskForm):
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=128)])
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])

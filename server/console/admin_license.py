@@ -39,6 +39,7 @@ def _render(form=None, refusal=None, status=200):
         admin_section="license",
         status=current,
         source=source,
+        development_key=licensing.signed_by_development_key(current),
         seats_used=active_full_seats(),
         seats_licensed=licensing.seat_limit(),
         instance_id=instance.instance_id(),

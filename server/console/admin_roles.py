@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ..api.pagination import paginate
 from ..auth import requires
-from ..auth.permissions import BUILTIN_ROLES, CUSTOM_ROLE_PERMISSIONS
+from ..auth.permissions import BUILTIN_ROLES, CUSTOM_ROLE_BASES, CUSTOM_ROLE_PERMISSIONS
 from ..errors import OutpostError
 from ..models import CustomRole
 from ..services import roles as service
@@ -30,6 +30,23 @@ def team_permissions() -> list[tuple[str, str]]:
         if spec.ownable:
             choices.append((f"{name}:own", f"{spec.description}, only their own"))
     return choices
+
+
+def base_role_permissions() -> dict[str, list[tuple[str, str]]]:
+    """For each base role, the team permissions it already includes (shown, not offered)."""
+    return {
+        base: [(name, text) for name, text in team_permissions() if service.inherited(base, name)]
+        for base in CUSTOM_ROLE_BASES
+    }
+
+
+def _inherited_in(bases: dict[str, list[tuple[str, str]]]) -> dict[str, list[str]]:
+    """Permission name -> the base roles that include it."""
+    found: dict[str, list[str]] = {}
+    for base, included in bases.items():
+        for name, _ in included:
+            found.setdefault(name, []).append(base)
+    return found
 
 
 def _license_note() -> str | None:
@@ -70,6 +87,8 @@ def _render(form, refusal=None, status=200):
         refusal=refusal,
         license_note=_license_note(),
         permission_choices=team_permissions(),
+        base_permissions=(bases := base_role_permissions()),
+        inherited_in=_inherited_in(bases),
         confirm=ConfirmForm(formdata=None),
         args=request.args,
     ), status
@@ -106,6 +125,8 @@ def _edit_page(role, form, refusal=None, status=200):
         refusal=refusal,
         license_note=_license_note(),
         permission_choices=team_permissions(),
+        base_permissions=(bases := base_role_permissions()),
+        inherited_in=_inherited_in(bases),
     ), status
 
 

@@ -3,6 +3,8 @@ reactivate, promote or demote, change seat type, export CSV."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
@@ -13,7 +15,7 @@ from ..models import User
 from ..redirects import safe_next
 from ..services import console_sessions, user_directory, user_invites
 from ..services import users as service
-from . import bp
+from . import bp, reveal
 from .admin_forms import InviteUserForm, UserChangeForm
 
 PAGE_SIZE = 50
@@ -78,7 +80,27 @@ def _render(invite_form=None, invited=None, status=200):
 @bp.get("/admin/users")
 @requires("system:users")
 def admin_users():
-    return _render()
+    return _render(invited=_shown_invitation())
+
+
+def _show_invitation(result) -> Response:
+    """Keep the one-time link for the next page view, and redirect to it (reload-safe)."""
+    reveal.stash(
+        "user_invite",
+        email=result.user.email,
+        link=result.link,
+        expires_at=result.expires_at.strftime("%Y-%m-%d %H:%M"),
+        email_sent=result.email_sent,
+        email_error=result.email_error,
+    )
+    return redirect(url_for("console.admin_users"))
+
+
+def _shown_invitation():
+    shown = reveal.take("user_invite")
+    if shown is None:
+        return None
+    return SimpleNamespace(user=SimpleNamespace(email=shown.pop("email")), **shown)
 
 
 @bp.post("/admin/users/invite")
@@ -98,7 +120,7 @@ def invite_user():
     except OutpostError as error:
         flash(error.message, "error")
         return _render(form, status=error.status)
-    return _render(invited=result, status=201)
+    return _show_invitation(result)
 
 
 @bp.post("/admin/users/<username>/invitation")
@@ -109,7 +131,7 @@ def reissue_invitation(username: str):
     except OutpostError as error:
         flash(error.message, "error")
         return redirect(url_for("console.admin_users"))
-    return _render(invited=result, status=201)
+    return _show_invitation(result)
 
 
 def _back(target: str | None) -> str:

@@ -13,7 +13,7 @@ from ..errors import OutpostError
 from ..extensions import db
 from ..models import ApiKey
 from ..services import api_keys as service
-from . import bp
+from . import bp, reveal
 from .forms import ApiKeyForm, ConfirmForm
 
 
@@ -35,7 +35,8 @@ def _render(form: ApiKeyForm, new_key: str | None = None, status: int = 200):
 @bp.get("/settings/api-keys")
 @requires("viewer:manage_keys")
 def api_keys():
-    return _render(ApiKeyForm())
+    shown = reveal.take("api_key")
+    return _render(ApiKeyForm(), new_key=shown["key"] if shown else None)
 
 
 @bp.post("/settings/api-keys")
@@ -50,7 +51,9 @@ def create_api_key():
     except OutpostError as error:
         flash(error.message, "error")
         return _render(form, status=error.status)
-    return _render(ApiKeyForm(formdata=None), new_key=new_key)
+    reveal.stash("api_key", key=new_key)
+    flash("API key created. Copy it now: it is shown only once.", "success")
+    return redirect(url_for("console.api_keys"))
 
 
 @bp.post("/settings/api-keys/<key_id>/delete")

@@ -10,6 +10,7 @@ from ..redirects import safe_next
 from ..services import setup as setup_service
 from ..services import users as user_service
 from . import bp
+from .account_fields import check_account_form
 from .forms import ConfirmForm, LoginForm, SetupForm
 
 
@@ -58,7 +59,7 @@ def logout():
 def setup(token: str):
     setup_service.check_setup_token(token)
     form = SetupForm()
-    if form.validate_on_submit():
+    if check_account_form(form):
         try:
             user = setup_service.complete_setup(
                 token, form.username.data, form.email.data, form.password.data

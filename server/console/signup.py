@@ -9,6 +9,7 @@ from ..errors import Forbidden, OutpostError
 from ..services import users as service
 from ..services.system_settings import get_setting
 from . import bp
+from .account_fields import check_account_form
 from .forms import SignupForm
 
 
@@ -23,7 +24,7 @@ def signup():
     form = SignupForm()
     if request.method == "POST":
         ratelimit.check("signup", current_app.config["OUTPOST"].login_rate_limit)
-    if form.validate_on_submit():
+    if check_account_form(form):
         try:
             user = service.sign_up(
                 form.username.data, form.email.data, form.password.data, form.display_name.data

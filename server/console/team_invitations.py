@@ -17,6 +17,7 @@ from ..models import Team, User
 from ..services import invitations as service
 from ..services.memberships import role_name
 from . import bp
+from .account_fields import check_account_form
 from .forms import AcceptInviteForm, ConfirmForm
 
 
@@ -56,7 +57,7 @@ def team_invitation(token: str):
     form = AcceptInviteForm()
     if request.method == "POST":
         ratelimit.check("invite", current_app.config["OUTPOST"].login_rate_limit)
-    if form.validate_on_submit():
+    if check_account_form(form, email=invitation.email):
         try:
             membership = service.join_as_new_user(
                 token,

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import CustomRole, Membership, Team, TeamInvitation, User
 from ..services import invitations, memberships
 from ..services.licensing import current_status
-from . import bp
+from . import bp, reveal
 from .forms import ConfirmForm, InviteForm, RoleForm
 from .teams import PAGE, cursor_arg, load_team, render_team_page
 
@@ -89,7 +89,14 @@ def _members_page(team: Team, *, invite_form=None, invite_link=None, status=200)
 @bp.get("/teams/<team>/members")
 @requires("team:view", resource=load_team)
 def team_members(team: str, resource: Team):
-    return _members_page(resource)
+    shown = reveal.take(f"team_invite:{resource.slug}")
+    return _members_page(resource, invite_link=shown["link"] if shown else None)
+
+
+def _show_link(team: Team, link: str):
+    """Keep the one-time link for the next view of the members page, and redirect to it."""
+    reveal.stash(f"team_invite:{team.slug}", link=link)
+    return redirect(url_for("console.team_members", team=team.slug))
 
 
 @bp.post("/teams/<team>/members")
@@ -115,10 +122,15 @@ def invite_member(team: str, resource: Team):
     if result.membership is not None:
         flash(f"{result.membership.user.username} joined {resource.slug}.", "success")
         return redirect(url_for("console.team_members", team=resource.slug))
-    flash(
-        f"{result.invitation.email} has no account yet: send them the invitation link.", "success"
-    )
-    return _members_page(resource, invite_link=result.link)
+    if result.email_sent:
+        flash(f"{result.invitation.email} was e-mailed an invitation link.", "success")
+    else:  # not green: the e-mail did not go out, the admin must pass the link on
+        flash(
+            f"{result.invitation.email} has no account yet and the invitation e-mail was not "
+            f"sent, so send them the link below. {result.email_error or ''}",
+            "warning",
+        )
+    return _show_link(resource, result.link)
 
 
 def _member_action(team: Team, username: str, action) -> None:
@@ -198,4 +210,4 @@ def resend_invitation(team: str, invitation_id: int, resource: Team):
         flash(f"A new invitation was e-mailed to {email}; the old link no longer works.", "success")
         return redirect(url_for("console.team_members", team=resource.slug))
     flash(f"A new link for {email}: the old one no longer works. {result.email_error}", "warning")
-    return _members_page(resource, invite_link=result.link)
+    return _show_link(resource, result.link)

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Team, User
 from ..services import service_accounts as service
 from ..services.licensing import current_status
-from . import bp
+from . import bp, reveal
 from .forms import ConfirmForm, ServiceAccountForm
 from .teams import PAGE, cursor_arg, load_team, render_team_page
 
@@ -44,7 +44,8 @@ def _page(team: Team, *, form=None, new_key=None, new_account=None, status=200):
 @bp.get("/teams/<team>/service-accounts")
 @requires("service_account:manage", resource=load_team)
 def team_service_accounts(team: str, resource: Team):
-    return _page(resource)
+    shown = reveal.take(f"service_account_key:{resource.slug}") or {}
+    return _page(resource, new_key=shown.get("key"), new_account=shown.get("account"))
 
 
 @bp.post("/teams/<team>/service-accounts")
@@ -62,7 +63,8 @@ def create_team_service_account(team: str, resource: Team):
         db.session.rollback()
         flash(error.message, "error")
         return _page(resource, form=form, status=error.status)
-    return _page(resource, new_key=key, new_account=account.username)
+    reveal.stash(f"service_account_key:{resource.slug}", key=key, account=account.username)
+    return redirect(url_for("console.team_service_accounts", team=resource.slug))
 
 
 @bp.post("/teams/<team>/service-accounts/<name>/delete")

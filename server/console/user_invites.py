@@ -8,6 +8,7 @@ from ..auth import public
 from ..errors import OutpostError
 from ..services import user_invites as service
 from . import bp
+from .account_fields import check_account_form
 from .forms import AcceptInviteForm
 
 
@@ -18,7 +19,7 @@ def accept_invite(token: str):
     form = AcceptInviteForm(data={"username": user.username})
     if request.method == "POST":
         ratelimit.check("invite", current_app.config["OUTPOST"].login_rate_limit)
-    if form.validate_on_submit():
+    if check_account_form(form, email=user.email, exclude_user_id=user.id):
         try:
             user = service.accept_invite(
                 token,

@@ -5,24 +5,30 @@ created: ``record_activity("run_created", user_id=..., team_id=...)``). Each cal
 indexed upserts into ``activity_daily``, ``activity_monthly`` and ``activity_day_totals``
 (see :mod:`server.models.activity`), inside the caller's transaction; the caller commits.
 
-``active`` is recorded where ``last_active_at`` is already written (API-key authentication
-and sign-in), and only the first time on a UTC day, so being active costs no extra write per
-request: at most one per user and day.
+``active`` is recorded by :func:`mark_active`, the one function that writes a user's
+``last_active_at``: every path that makes someone active (setup, sign-up, invitations, sign-in
+and SSO through the console session, console use, API keys and the W&B protocol) goes through
+it. It writes at most once a minute per user and counts ``active`` only the first time on a
+UTC day, so being active costs no extra write per request: at most one per user and day.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Date, cast, delete, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..extensions import db
-from ..models import ActivityDaily, ActivityDayTotal, ActivityMonthly
+from ..models import ActivityDaily, ActivityDayTotal, ActivityMonthly, User
 from ..models.activity import NO_TEAM, TEAM_ROW
 
 KINDS = ("active", "login", "run_created")
+
+# last_active_at is written at most this often per user (no write on every request).
+ACTIVE_RESOLUTION = timedelta(minutes=1)
 
 _DAILY = ActivityDaily.__table__
 _MONTHLY = ActivityMonthly.__table__
@@ -120,23 +126,58 @@ def _increment(upsert, table, rows: dict | list[dict], amounts):
     )
 
 
-def note_active(
-    user_id: int, previous: datetime | None, now: datetime, *, kind: str = "user", connection=None
-) -> None:
-    """Hook for the places that write ``last_active_at``: count the user active on ``now``'s
-    UTC day unless ``previous`` (the value being replaced) was already that day. Service
-    accounts are not people and are not counted as active users."""
-    if kind == "service_account":
-        return
-    if previous is not None and utc_day(previous) == utc_day(now):
-        return
-    record_activity("active", user_id=user_id, at=now, connection=connection)
+def mark_active(
+    user_id: int,
+    previous: datetime | None,
+    *,
+    kind: str = "user",
+    now: datetime | None = None,
+    connection=None,
+) -> datetime | None:
+    """The one place a user becomes active: write ``last_active_at`` and count the user
+    ``active`` on the UTC day of ``now`` (default: now) unless ``previous`` (the stored
+    ``last_active_at``) was already that day. Nothing is written when ``previous`` is less than
+    :data:`ACTIVE_RESOLUTION` old. Service accounts get ``last_active_at`` but are not people
+    and are not counted. Runs in the caller's transaction (the ORM session, or ``connection``);
+    the caller commits. Returns the ``last_active_at`` now stored."""
+    now = now or clock.now()
+    if previous is not None and now - previous < ACTIVE_RESOLUTION:
+        return previous
+    executor = connection if connection is not None else db.session
+    users = User.__table__
+    executor.execute(users.update().where(users.c.id == user_id).values(last_active_at=now))
+    if kind != "service_account" and (previous is None or utc_day(previous) != utc_day(now)):
+        record_activity("active", user_id=user_id, at=now, connection=connection)
+    return now
 
 
-def note_sign_in(user, now: datetime) -> None:
-    """Hook for a successful console sign-in (call before ``last_active_at`` is replaced)."""
+def mark_user_active(user: User, now: datetime | None = None) -> None:
+    """:func:`mark_active` for a loaded ``User`` (keeps the loaded object in step)."""
+    stored = mark_active(user.id, user.last_active_at, kind=user.kind, now=now)
+    set_committed_value(user, "last_active_at", stored)
+
+
+def note_sign_in(user: User, now: datetime | None = None) -> None:
+    """A successful sign-in (password, SSO): count a login and make the user active."""
+    now = now or clock.now()
     record_activity("login", user_id=user.id, at=now)
-    note_active(user.id, user.last_active_at, now, kind=user.kind)
+    mark_user_active(user, now)
+
+
+def active_days(user_id: int, since: date) -> list[date]:
+    """The UTC days since ``since`` on which the user was active, newest first."""
+    return list(
+        db.session.scalars(
+            select(_DAILY.c.day)
+            .where(
+                _DAILY.c.kind == "active",
+                _DAILY.c.user_id == user_id,
+                _DAILY.c.team_id == NO_TEAM,
+                _DAILY.c.day >= since,
+            )
+            .order_by(_DAILY.c.day.desc())
+        )
+    )
 
 
 # -- retention and repair -------------------------------------------------------------------

@@ -144,14 +144,9 @@ def authenticate_key(raw: str) -> Principal | None:
     now = utcnow()
     if row["key_used"] is None or now - row["key_used"] >= LAST_USED_RESOLUTION:
         conn.execute(keys.update().where(keys.c.id == row["key_pk"]).values(last_used_at=now))
-        last_active = row["last_active_at"]
-        if last_active is None or now - last_active >= LAST_USED_RESOLUTION:
-            conn.execute(
-                User.__table__.update()
-                .where(User.__table__.c.id == row["id"])
-                .values(last_active_at=now)
-            )
-            activity.note_active(row["id"], last_active, now, kind=row["kind"], connection=conn)
+        activity.mark_active(
+            row["id"], row["last_active_at"], kind=row["kind"], now=now, connection=conn
+        )
         db.session.commit()
     return Principal.from_row(row, auth_method="api_key")
 

@@ -141,6 +141,11 @@ _DISTINCT_ACTIONS = text(
 )
 
 
+def known_actions() -> list[str]:
+    """Every action the log holds, sorted (one index probe per distinct action)."""
+    return sorted(db.session.scalars(_DISTINCT_ACTIONS))
+
+
 def _actions_with_prefix(prefix: str) -> tuple[str, ...]:
     """The recorded actions starting with ``prefix``, found by hopping along the action index
     (one probe per distinct action, a few dozen), so a rare prefix never scans the log."""

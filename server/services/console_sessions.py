@@ -24,7 +24,7 @@ from ..auth.principal import PRINCIPAL_COLUMNS, Principal
 from ..extensions import db
 from ..models import ConsoleSession, User
 from ..models.base import utcnow
-from . import audit
+from . import activity, audit
 
 SESSION_MAX_AGE = timedelta(days=30)
 
@@ -34,9 +34,14 @@ def _hash(token: str) -> str:
 
 
 def start(user_id: int) -> str:
-    """A new session for ``user_id``; returns the token the cookie carries. Also drops the
-    user's sessions past their maximum age, so the table does not grow without bound."""
+    """A new session for ``user_id``; returns the token the cookie carries. Every way into the
+    console (sign-in, setup, sign-up, accepted invitations, SSO) starts one, so this is where
+    they all make the user active. Also drops the user's sessions past their maximum age, so the
+    table does not grow without bound."""
     token = secrets.token_urlsafe(32)
+    user = db.session.get(User, user_id)
+    if user is not None:
+        activity.mark_user_active(user)
     cutoff = utcnow() - SESSION_MAX_AGE
     db.session.execute(
         delete(ConsoleSession).where(
@@ -93,6 +98,12 @@ def principal_for(session_id: str, token: str | None) -> Principal | None:
     )
     with db.engine.connect() as conn:
         row = conn.execute(stmt).mappings().first()
-    if row is None or row["state"] != "active" or row["session_version"] != version:
-        return None
+        if row is None or row["state"] != "active" or row["session_version"] != version:
+            return None
+        # Using the console is being active (written at most once a minute per user).
+        stored = activity.mark_active(
+            row["id"], row["last_active_at"], kind=row["kind"], connection=conn
+        )
+        if stored != row["last_active_at"]:
+            conn.commit()
     return Principal.from_row(row, auth_method="session")

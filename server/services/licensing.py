@@ -39,6 +39,13 @@ def keyset() -> KeySet:
     return cached
 
 
+def signed_by_development_key(status: LicenseStatus) -> bool:
+    """True when the license verified only against an extra (development) key, not a bundled
+    vendor key: a test license that must never run a production instance."""
+    lic = status.license
+    return lic is not None and lic.key_id not in keyset().keys
+
+
 def environment_token() -> str | None:
     """The license given by the environment, if any (token wins over file)."""
     settings = current_app.config["OUTPOST"]

@@ -21,6 +21,12 @@ from .licensing import require_feature
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,62}$")
 
 
+def inherited(base: str, permission: str) -> bool:
+    """Does base role ``base`` already grant ``permission`` (``x:own`` is in ``x``)?"""
+    grants = BUILTIN_ROLES.get(base, frozenset())
+    return permission in grants or permission.removesuffix(":own") in grants
+
+
 def _validate(name: str, base: str, permissions: list[str]) -> tuple[str, str, list[str]]:
     name = (name or "").strip()
     if not NAME_RE.match(name) or name in BUILTIN_ROLES:
@@ -44,6 +50,14 @@ def _validate(name: str, base: str, permissions: list[str]) -> tuple[str, str, l
             f"Not team permissions from the vocabulary: {', '.join(unknown + team_only)}.",
             code="unknown_permission",
             allowed=sorted(CUSTOM_ROLE_PERMISSIONS),
+        )
+    already = sorted(p for p in set(permissions) if inherited(base, p))
+    if already:
+        raise ValidationFailed(
+            f"The {base} role already includes {', '.join(already)}: choose only permissions "
+            "it does not have.",
+            code="permission_inherited",
+            inherited=already,
         )
     return name, base, sorted(set(permissions))
 

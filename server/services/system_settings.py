@@ -86,6 +86,12 @@ SETTINGS: dict[str, SystemSetting] = {
         _s("allow_user_team_creation", bool, "teams", "Every user may create teams"),
         _s("allow_public_projects", bool, "projects", "Projects may be made public"),
         _s(
+            "markdown_remote_images",
+            bool,
+            "projects",
+            "Show images from other hosts in Markdown (off: shown as links, nothing is fetched)",
+        ),
+        _s(
             "default_project_visibility",
             str,
             "projects",

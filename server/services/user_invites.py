@@ -21,7 +21,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import User, UserInvite
 from ..models.user import SEAT_TYPES
-from . import audit
+from . import activity, audit
 from .passwords import check_password_policy, hash_password
 from .seats import ensure_seat_available
 from .users import normalise_email, validate_username
@@ -186,7 +186,7 @@ def accept_invite(token: str, *, username: str, display_name: str, password: str
     user.display_name = (display_name or "").strip()[:128] or username
     user.password_hash = hash_password(password)
     user.state = "active"
-    user.last_active_at = clock.now()
+    activity.mark_user_active(user)
     db.session.delete(invite)
     audit.record("user:accept_invite", target=user, actor=user)
     db.session.commit()

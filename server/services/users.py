@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -19,7 +18,6 @@ from .seats import ensure_seat_available
 
 USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LAST_ACTIVE_RESOLUTION = timedelta(minutes=1)
 
 
 def normalise_email(email: str) -> str:
@@ -38,6 +36,46 @@ def validate_username(username: str) -> str:
             code="invalid_username",
         )
     return username
+
+
+def account_rules() -> dict[str, str]:
+    """The rules new accounts follow, said before anyone breaks them."""
+    from .system_settings import get_setting
+
+    return {
+        "username": "1-64 lowercase letters, digits, '-' or '_', starting and ending with a "
+        "letter or digit.",
+        "password": f"At least {get_setting('password_min_length')} characters.",
+    }
+
+
+def account_problems(
+    username: str, email: str | None, password: str, *, exclude_user_id: int | None = None
+) -> dict[str, str]:
+    """Every problem with a new account's username, e-mail and password at once, by field
+    (empty when there is none), so a form can show them all next to their fields."""
+    problems: dict[str, str] = {}
+    checks = [("username", lambda: validate_username(username))]
+    if email is not None:
+        checks.append(("email", lambda: normalise_email(email)))
+    checks.append(("password", lambda: check_password_policy(password or "")))
+    for field, check in checks:
+        try:
+            check()
+        except ValidationFailed as error:
+            problems[field] = error.message
+    for field, column, value in (
+        ("username", User.username, (username or "").strip().lower()),
+        ("email", User.email, (email or "").strip().lower() if email is not None else None),
+    ):
+        if field in problems or not value:
+            continue
+        stmt = select(User.id).where(column == value)
+        if exclude_user_id is not None:
+            stmt = stmt.where(User.id != exclude_user_id)
+        if db.session.scalar(stmt) is not None:
+            problems[field] = f"This {'username' if field == 'username' else 'e-mail'} is taken."
+    return problems
 
 
 def get_by_username(username: str) -> User:
@@ -117,8 +155,7 @@ def authenticate(login: str, password: str) -> User:
     _check_password_sign_in_allowed(user, login)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    activity.note_sign_in(user, now := utcnow())
-    user.last_active_at = now
+    activity.note_sign_in(user, utcnow())
     audit.record("user:login", target=user, actor=user)
     db.session.commit()
     return user
@@ -160,14 +197,8 @@ def set_break_glass(user: User, enabled: bool) -> User:
 
 def touch_last_active(user: User) -> None:
     """Record activity at most once a minute per user (no write on every request)."""
-    now = utcnow()
-    if user.last_active_at is None or now - user.last_active_at >= LAST_ACTIVE_RESOLUTION:
-        db.session.execute(
-            User.__table__.update().where(User.id == user.id).values(last_active_at=now)
-        )
-        activity.note_active(user.id, user.last_active_at, now, kind=user.kind)
-        user.last_active_at = now
-        db.session.commit()
+    activity.mark_user_active(user)
+    db.session.commit()
 
 
 def get_person(username: str) -> User:
@@ -288,6 +319,31 @@ def update_user(
         audit.record("user:promote" if new_admin else "user:demote", target=user)
     if new_seat != user.seat_type:
         _apply_seat(user, new_seat)
+    db.session.commit()
+    return user
+
+
+def update_identity(user: User, *, display_name: str, email: str) -> User:
+    """A system admin corrects a person's name and e-mail. Raises ValidationFailed
+    (``invalid_email``, ``invalid_display_name``) and Conflict (``user_exists``) for an e-mail
+    another user has. Audited as ``user:update`` with the fields that changed."""
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 128:
+        raise ValidationFailed(
+            "Give a display name of 1 to 128 characters.", code="invalid_display_name"
+        )
+    email = normalise_email(email)
+    taken = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    if taken is not None:
+        raise Conflict("Another user already has this e-mail address.", code="user_exists")
+    changed = [
+        name
+        for name, new in (("display_name", display_name), ("email", email))
+        if getattr(user, name) != new
+    ]
+    user.display_name, user.email = display_name, email
+    if changed:
+        audit.record("user:update", target=user, details={"changed": changed})
     db.session.commit()
     return user
 

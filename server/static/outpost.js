@@ -22,3 +22,19 @@ document.addEventListener("click", (event) => {
     selectIt();
   }
 });
+
+// Custom-role editor: when the base role changes, show what it includes and offer only the rest.
+document.addEventListener("change", (event) => {
+  const select = event.target;
+  if (!(select instanceof HTMLSelectElement) || select.dataset.roleBase === undefined) return;
+  const form = select.form;
+  if (!form) return;
+  for (const block of form.querySelectorAll("[data-base]")) {
+    block.hidden = block.dataset.base !== select.value;
+  }
+  for (const item of form.querySelectorAll("[data-inherited-in]")) {
+    const included = item.dataset.inheritedIn.split(" ").includes(select.value);
+    item.hidden = included;
+    if (included) item.querySelector("input").checked = false;
+  }
+});

@@ -59,6 +59,7 @@ def added_team_id(client, admin):
         ({"name": "x", "base": "admin"}, "invalid_base_role"),
         ({"name": "x", "base": "member", "permissions": ["run:explode"]}, "unknown_permission"),
         ({"name": "x", "base": "member", "permissions": ["system:settings"]}, "unknown_permission"),
+        ({"name": "x", "base": "member", "permissions": ["run:view"]}, "permission_inherited"),
         ({"name": "member", "base": "member"}, "invalid_role_name"),
     ],
 )

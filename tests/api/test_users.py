@@ -82,7 +82,7 @@ def test_custom_role_names_are_shown(client, admin_key, issue_license):
     from server.services import roles
 
     licensing.install_license(issue_license())
-    role = roles.create_role("auditor", "view-only", ["run:view"])
+    role = roles.create_role("auditor", "view-only", ["artifact:download"])
     ada = _person("ada")
     add_member(make_team("lab"), ada, custom_role=role)
     user = _get(client, admin_key, "/api/v1/users/ada")

@@ -44,6 +44,9 @@ def test_public_routes_are_the_expected_few(app):
         # Sign-up (refused unless signup_mode is open) and the one-time user invitation link.
         "console.signup",
         "console.accept_invite",
+        # Forgot password and the e-mailed one-time reset link (its signed token authorizes).
+        "console.forgot_password",
+        "console.reset_password",
         # A team invitation link: joins a signed-in invitee, or creates the invitee's account.
         "console.team_invitation",
         # The embedded filesystem storage: the signed URL token is the authorization.

@@ -137,3 +137,14 @@ def test_the_console_downloads_the_filtered_log(admin_client):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["target_name"] for r in rows] == ["<b>t0</b>", "<b>t1</b>", "<b>t2</b>", "<b>t3</b>"]
+
+
+def test_the_action_filter_lists_the_known_actions(admin_client):
+    _seed_events(2)
+    _seed_events(1, action="license:install")
+    page = admin_client.get("/admin/audit-log?action=team:").get_data(as_text=True)
+    select = page.split('data-testid="audit-action">', 1)[1].split("</select>", 1)[0]
+    assert '<option value="license:install">license:install</option>' in select
+    assert '<option value="team:update">team:update</option>' in select
+    assert '<option value="team:" selected>team:*</option>' in select
+    assert '<input type="text" name="action"' not in page

@@ -113,7 +113,7 @@ def test_filter_and_export_the_audit_log(page, seeded, tmp_path):
     db.session.commit()
     sign_in(page, "root", PASSWORD)
     page.goto("/admin/audit-log")
-    page.fill("input[name=action]", "team:")
+    page.select_option("select[name=action]", "team:")
     page.fill("input[name=from]", "2026-03-15")
     page.fill("input[name=to]", "2026-03-15")
     page.click("button:has-text('Filter')")

@@ -28,6 +28,8 @@ def root():
 def test_change_settings_and_send_a_test_email(page, root, smtp_sink):
     sign_in(page, "root", PASSWORD)
     page.click("text=Admin")
+    assert page.url.endswith("/admin")  # the admin home
+    page.click(".admin-nav >> text=Settings")
     assert page.url.endswith("/admin/settings")
     retention = page.locator('[data-setting="audit_retention_days"]')
     assert retention.locator("input").is_disabled()
@@ -77,6 +79,12 @@ def test_invite_a_user_who_joins_then_deactivate_them(page, browser, live_server
     page.goto("/admin/users?q=ada")
     row = page.locator('tr[data-username="ada"]')
     assert "active" in row.inner_text()
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    row.locator("button:has-text('Deactivate')").click()
+    assert asked and asked[0].startswith("Deactivate ada?")
+    assert "active" in page.locator('tr[data-username="ada"]').inner_text()  # nothing changed
+    page.once("dialog", lambda dialog: dialog.accept())
     row.locator("button:has-text('Deactivate')").click()
     page.wait_for_selector("text=ada is deactivated")
     invitee.reload()

@@ -16,7 +16,7 @@ from tests.factories import add_member, make_team, make_user
 
 def test_without_the_feature_roles_are_listed_with_the_reason(admin, issue_license):
     licensing.install_license(issue_license())
-    roles.create_role("auditor", "view-only", ["run:view"], "Reads runs")
+    roles.create_role("auditor", "view-only", ["artifact:download"], "Reads runs")
     licensing.remove_license()
     page = html(admin.get("/admin/roles"))
     note = page.split('data-testid="roles-license-note">', 1)[1].split("</div>", 1)[0]
@@ -35,7 +35,7 @@ def test_create_edit_and_delete_a_role(admin, issue_license):
         {
             "name": "auditor",
             "base": "view-only",
-            "permissions": ["run:view", "artifact:download"],
+            "permissions": ["artifact:download"],
             "description": "Read-only plus downloads",
         },
     )
@@ -49,10 +49,10 @@ def test_create_edit_and_delete_a_role(admin, issue_license):
     assert 'value="artifact:download" checked' in edit and 'value="run:delete:own">' in edit
     admin.post(
         "/admin/roles/auditor",
-        {"name": "auditor", "base": "member", "permissions": ["run:delete:own"]},
+        {"name": "auditor", "base": "member", "permissions": ["run:stop"]},
     )
     role = roles.load_role("auditor")
-    assert (role.base, role.permissions) == ("member", ["run:delete:own"])
+    assert (role.base, role.permissions) == ("member", ["run:stop"])
 
     holder = make_user(password=None)
     add_member(make_team("lab"), holder, custom_role=role)
@@ -69,6 +69,28 @@ def test_role_refusals_are_shown(admin, issue_license):
         "/admin/roles", {"name": "ops", "base": "member", "permissions": ["system:settings"]}
     )
     assert unknown.status_code == 422 and "Not team permissions" in html(unknown)
+
+
+def test_the_role_editor_shows_what_the_base_includes_and_offers_only_the_rest(
+    admin, issue_license
+):
+    licensing.install_license(issue_license())
+    page = html(admin.get("/admin/roles"))
+    # view-only is the default base: what it includes is listed, and not offered as a checkbox.
+    shown = page.split('data-base="view-only"', 1)[1].split("</details>", 1)[0]
+    assert "<code>run:view</code>" in shown
+    offered = page.split('class="checklist"', 1)[1].split("</ul>", 1)[0]
+    run_view = offered.split('value="run:view"', 1)[0].rsplit("<li", 1)[1]
+    assert 'data-inherited-in="view-only member"' in run_view and " hidden" in run_view
+    delete = offered.split('value="run:delete"', 1)[0].rsplit("<li", 1)[1]
+    assert "hidden" not in delete
+    # Choosing a permission the base already has is refused, saying which one.
+    refused = admin.post(
+        "/admin/roles", {"name": "ops", "base": "member", "permissions": ["run:view", "run:stop"]}
+    )
+    assert refused.status_code == 422
+    assert "The member role already includes run:view" in html(refused)
+    assert CustomRole.query.count() == 0
 
 
 # --- license ---------------------------------------------------------------------------------
@@ -126,7 +148,8 @@ def test_each_refusal_has_its_own_message(admin, issue_license, claims, title, c
     response = _upload(admin, token=issue_license(**claims))
     assert response.status_code == 422
     refusal = _refusal(response)
-    assert f"<strong>{title}.</strong>" in refusal and f"({code})" in refusal
+    assert f"<strong>{title}.</strong>" in refusal and f"({code})" not in refusal
+    assert f'data-code="{code}" data-testid="license-refusal"' in html(response)
     assert licensing.license_source() == "none"
 
 
@@ -193,3 +216,28 @@ def test_environment_license_hides_the_upload(make_app, issue_license):
         assert 'data-testid="license-form"' not in page
         refused = _upload(console, token="anything")
         assert "<strong>The license is managed by the environment.</strong>" in _refusal(refused)
+
+
+def test_the_license_page_says_where_licenses_come_from(admin):
+    page = html(admin.get("/admin/license"))
+    assert "Where licenses come from" in page and "instance ID" in page
+    assert 'data-testid="development-key"' not in page
+
+
+def test_a_development_signed_license_is_marked(admin, issue_license):
+    licensing.install_license(issue_license())  # the tests' key is an extra (development) key
+    page = html(admin.get("/admin/license"))
+    assert 'data-testid="development-key"' in page
+    assert "This license is signed with a development key." in page
+
+
+def test_a_vendor_signed_license_is_not_marked(app, admin, issue_license, vendor_key):
+    from license import KeySet
+    from tests.fixtures.licenses import TEST_KID
+
+    # This instance trusts the test key as a bundled vendor key (as a release trusts its own).
+    app.extensions["outpost_license_keyset"] = KeySet({TEST_KID: vendor_key[0].public_key()})
+    licensing.install_license(issue_license())
+    page = html(admin.get("/admin/license"))
+    assert 'data-testid="development-key"' not in page
+    assert f"the vendor key <code>{TEST_KID}</code>" in page
