@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
         teams,
         user_invites,
         users_public,
+        wandb_links,
     )
     from .templating import init_templating
 

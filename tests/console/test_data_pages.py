@@ -302,3 +302,15 @@ def test_run_page_shows_the_console_log_a_page_at_a_time_and_system_metrics(as_u
     assert all(0 < int(n) <= 300 for n in series.values())  # bounded, whatever the samples
     empty = html(vic.get(BASE + "/runs/r2"))
     assert "No console output was recorded" in empty and "No system metrics" in empty
+
+
+def test_the_links_the_wandb_sdk_prints_open_the_console_pages(as_user):
+    """The SDK prints "View run at <url>/<team>/<project>/runs/<id>" and "View project at
+    <url>/<team>/<project>": both lead to the console, which still decides who sees what."""
+    vic = as_user("vic")
+    run = vic.get("/acme/vision/runs/r1")
+    assert run.status_code == 302 and run.location.endswith(BASE + "/runs/r1")
+    project = vic.get("/acme/vision")
+    assert project.status_code == 302 and project.location.endswith(BASE)
+    assert as_user("otto").get(run.location).status_code == 404  # an outsider still sees nothing
+    assert vic.get("/admin/users").status_code != 302  # the console's own routes keep winning
