@@ -24,6 +24,7 @@ from scim2_models import (
 )
 
 from ..auth.permissions import CUSTOM_ROLE_BASES, CUSTOM_ROLE_PERMISSIONS
+from ..services import roles
 
 SCHEMA_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 SCHEMA_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -41,12 +42,14 @@ IDP_POLICY = ScimPolicy(
 
 
 def _team_permission_names() -> list[str]:
-    """The permissions a custom role may add (those that stay with team admins are left out)."""
+    """Permissions a custom role may add whatever its base: those that stay with team admins
+    are left out, and so are those the member base role already includes (adding one of those
+    is refused as ``permission_inherited``)."""
     names = []
     for name, spec in CUSTOM_ROLE_PERMISSIONS.items():
-        names.append(name)
-        if spec.ownable:
-            names.append(f"{name}:own")
+        for candidate in (name, f"{name}:own") if spec.ownable else (name,):
+            if not roles.inherited("member", candidate):
+                names.append(candidate)
     return names
 
 
