@@ -133,22 +133,26 @@ def _chosen_runs(project: Project) -> list[Run]:
     return run_table.runs_by_ids(project, _selected())
 
 
+def _confirm_bulk(project: Project, action: str, permission: str, form):
+    """The confirmation page of a bulk action, naming the chosen runs the user may not touch."""
+    runs = _chosen_runs(project)
+    return render_template(
+        "projects/runs_confirm.html",
+        team=project.team,
+        project=project,
+        tab="projects",
+        flags=team_flags(project.team),
+        runs=runs,
+        refused=[run for run in runs if not can(current_user, permission, run)],
+        action=action,
+        form=form,
+    )
+
+
 @bp.get("/teams/<team>/projects/<project>/bulk/delete")
 @requires("run:view", resource=load_project)
 def confirm_delete_runs(team: str, project: str, resource: Project):
-    runs = _chosen_runs(resource)
-    refused = [run for run in runs if not can(current_user, "run:delete", run)]
-    return render_template(
-        "projects/runs_confirm.html",
-        team=resource.team,
-        project=resource,
-        tab="projects",
-        flags=team_flags(resource.team),
-        runs=runs,
-        refused=refused,
-        action="delete",
-        form=ConfirmForm(formdata=None),
-    )
+    return _confirm_bulk(resource, "delete", "run:delete", ConfirmForm(formdata=None))
 
 
 @bp.post("/teams/<team>/projects/<project>/bulk/delete")
@@ -173,19 +177,7 @@ def move_form(project: Project, submitted: bool = False) -> MoveRunForm:
 @bp.get("/teams/<team>/projects/<project>/bulk/move")
 @requires("run:view", resource=load_project)
 def confirm_move_runs(team: str, project: str, resource: Project):
-    runs = _chosen_runs(resource)
-    refused = [run for run in runs if not can(current_user, "run:move", run)]
-    return render_template(
-        "projects/runs_confirm.html",
-        team=resource.team,
-        project=resource,
-        tab="projects",
-        flags=team_flags(resource.team),
-        runs=runs,
-        refused=refused,
-        action="move",
-        form=move_form(resource),
-    )
+    return _confirm_bulk(resource, "move", "run:move", move_form(resource))
 
 
 @bp.post("/teams/<team>/projects/<project>/bulk/move")
