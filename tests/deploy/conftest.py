@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import helm_python as helm
 import pytest
 
+from tests.deploy.ansible_run import REPO
 from tests.deploy.chart import VALUE_SETS, load_chart, render
 from tests.deploy.service_host import (
     SERVICE_USER,
@@ -47,3 +50,21 @@ def service_host():
     finally:
         remove_service_user(SERVICE_USER)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def outpost_wheel(tmp_path_factory) -> Path:
+    """A wheel of this checkout, built from a copy so the work tree stays clean."""
+    source = tmp_path_factory.mktemp("source")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("server", "license", "config"):
+        shutil.copytree(REPO / name, source / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
+        check=True,
+        timeout=300,
+    )
+    return next(out.glob("outpost-*.whl"))

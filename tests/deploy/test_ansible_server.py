@@ -22,29 +22,11 @@ import boto3
 import pytest
 
 from server.config import load_settings
-from tests.deploy.ansible_run import REPO, assert_succeeded, run_playbook
+from tests.deploy.ansible_run import assert_succeeded, run_playbook
 from tests.deploy.service_host import SYSTEM_PYTHON, ServiceHost
 
 SECRET_KEY = "server-secret-key-for-the-ansible-test-0123456789"
 ADMIN_PASSWORD = "admin-password-never-in-the-log"
-
-
-@pytest.fixture(scope="session")
-def outpost_wheel(tmp_path_factory) -> Path:
-    """A wheel of this checkout, built from a copy so the work tree stays clean."""
-    source = tmp_path_factory.mktemp("source")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("server", "license", "config"):
-        shutil.copytree(REPO / name, source / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, source / name)
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
-        check=True,
-        timeout=300,
-    )
-    return next(out.glob("outpost-*.whl"))
 
 
 def server_vars(root: Path, wheel: Path, host: ServiceHost, **overrides) -> dict:
