@@ -30,38 +30,42 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _sqlite_foreign_keys(connection, on: bool) -> None:
+def _configure_and_run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_item=render_item,
+        **current_app.extensions["migrate"].configure_args,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_on_sqlite(connection) -> None:
     """SQLite alters a table in batch mode by copying it, dropping the original and renaming
     the copy. With foreign keys enforced (every Outpost connection turns them on), dropping
     ``users`` would delete every row that references it ON DELETE CASCADE: API keys,
     memberships, sessions. So migrations run with enforcement off (SQLite only switches it
     outside a transaction) and must leave no dangling reference behind."""
-    if not on:
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()
-        return
-    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     connection.commit()
+    try:
+        _configure_and_run(connection)
+        dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
     if dangling:
         raise RuntimeError(f"migrations left rows with dangling foreign keys: {dangling[:10]}")
 
 
 def run_migrations_online() -> None:
     with db.engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            _sqlite_foreign_keys(connection, on=False)
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_item=render_item,
-            **current_app.extensions["migrate"].configure_args,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        if sqlite:
-            _sqlite_foreign_keys(connection, on=True)
+        if connection.dialect.name == "sqlite":
+            _run_on_sqlite(connection)
+        else:
+            _configure_and_run(connection)
 
 
 if context.is_offline_mode():
