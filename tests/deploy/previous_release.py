@@ -72,7 +72,7 @@ def head_revision(commit: str) -> str:
     return heads[0]
 
 
-def _before_newest_migration_day() -> str:
+def before_newest_migration_day() -> str:
     day = max(name[:8] for name in migration_files("HEAD"))
     for commit in git("rev-list", "--first-parent", "HEAD").split():
         if not any(name.startswith(day) for name in migration_files(commit)):
@@ -94,7 +94,7 @@ def previous_release() -> Release:
     ).strip()
     if versioned and migration_files(versioned):
         return Release(versioned, "commit that set the version in pyproject.toml")
-    return Release(_before_newest_migration_day(), "main before the newest day of migrations")
+    return Release(before_newest_migration_day(), "main before the newest day of migrations")
 
 
 def export(commit: str, dest: Path) -> Path:

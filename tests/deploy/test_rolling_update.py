@@ -16,7 +16,12 @@ from flask_migrate import upgrade
 
 from server import create_app
 from server.extensions import db
-from tests.deploy.previous_release import previous_release
+from tests.deploy.previous_release import (
+    before_newest_migration_day,
+    git,
+    migration_files,
+    previous_release,
+)
 from tests.deploy.schema_compat import allowlist, incompatibilities, snapshot
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -118,3 +123,19 @@ def test_the_allowlist_needs_a_reason_for_each_entry(tmp_path):
     with pytest.raises(AssertionError, match="needs a reason"):
         allowlist(listed)
     assert allowlist() == {}  # the project's own list is empty today
+
+
+def test_the_previous_release_can_be_named_and_defaults_to_before_the_newest_migrations(
+    monkeypatch,
+):
+    monkeypatch.setenv("OUTPOST_PREVIOUS_RELEASE", "HEAD~2")
+    assert previous_release().commit == git("rev-parse", "HEAD~2").strip()
+
+    # Before any tagged release with a schema: the newest first-parent commit without a
+    # migration of the newest day, whose successor on main brought the first of them.
+    before = before_newest_migration_day()
+    day = max(name[:8] for name in migration_files("HEAD"))
+    assert not any(name.startswith(day) for name in migration_files(before))
+    first_parent = git("rev-list", "--first-parent", "HEAD").split()
+    successor = first_parent[first_parent.index(before) - 1]
+    assert any(name.startswith(day) for name in migration_files(successor))
