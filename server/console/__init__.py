@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         admin_settings,
         admin_sign_in,
         admin_teams,
+        admin_user_delete,
         admin_user_detail,
         admin_users,
         api_keys,

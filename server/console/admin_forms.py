@@ -118,6 +118,10 @@ class DeleteTeamForm(FlaskForm):
     confirm = StringField("Type the team name to confirm", validators=[Length(max=64)])
 
 
+class DeleteUserForm(FlaskForm):
+    confirm = StringField("Type the username to confirm", validators=[Length(max=64)])
+
+
 # --- custom roles ----------------------------------------------------------------------------
 
 
