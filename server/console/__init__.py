@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         admin_scim,
         admin_settings,
         admin_sign_in,
+        admin_team_detail,
         admin_teams,
         admin_user_delete,
         admin_user_detail,
