@@ -147,6 +147,9 @@ def test_the_console_shows_deleted_user_on_the_work_left_behind(world, root, cli
 
 def test_yourself_a_teams_only_admin_and_the_last_system_admin_are_refused(world, root, client):
     key = make_key(root)
+    member = make_key(world.users["max"])
+    denied = _delete(client, member, "mia", "mia")
+    assert (denied.status_code, denied.json["error"]["code"]) == (403, "permission_denied")
     mine = _delete(client, key, "root", "root")
     assert (mine.status_code, mine.json["error"]["code"]) == (409, "cannot_delete_self")
     _deactivate(client, key, "ada")  # acme's only admin
@@ -165,7 +168,10 @@ def test_yourself_a_teams_only_admin_and_the_last_system_admin_are_refused(world
     db.session.rollback()
 
 
-def test_the_console_confirms_with_what_stays_and_what_goes(world, root, client):
+def test_the_console_confirms_with_what_stays_and_what_goes(world, root, client, app):
+    member = signed_in(app.test_client(), world.users["max"])
+    assert member.get("/admin/users/mia/delete").status_code == 403
+    assert member.post("/admin/users/mia/delete", {"confirm": "mia"}).status_code == 403
     admin = signed_in(client, root)
     active = html(admin.get("/admin/users/mia/delete"))
     assert 'data-testid="delete-refusal">Deactivate mia first' in active
