@@ -26,7 +26,7 @@ from server.models import (
     User,
     UserInvite,
 )
-from server.services import console_sessions, user_deletion
+from server.services import audit, console_sessions, user_deletion
 from tests.console.data_world import BASE, seed
 from tests.console.helpers import html, signed_in
 from tests.factories import bearer, make_key, make_sweep, make_user
@@ -188,3 +188,76 @@ def test_the_console_confirms_with_what_stays_and_what_goes(world, root, client,
     assert done.status_code == 302 and done.headers["Location"] == "/admin/users"
     assert "mia deleted." in html(admin.get("/admin/users"))
     assert admin.get("/admin/users/mia").status_code == 404
+
+
+def _references_to(user_id: int) -> dict[str, int]:
+    """``{"table.column": rows}`` for every foreign key to users holding ``user_id``."""
+    found = {}
+    for table in db.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "users" and table.name != "users":
+                column = fk.parent
+                rows = db.session.scalar(
+                    select(func.count()).select_from(table).where(column == user_id)
+                )
+                if rows:
+                    found[f"{table.name}.{column.name}"] = rows
+    return found
+
+
+def test_every_foreign_key_to_users_lets_the_row_go(world, root):
+    """ada made the team, its registry and a public run, has a profile, SSO and GitHub
+    identities, a SCIM token, follows and SSO grants: all of it goes or stays without an
+    integrity error on either database."""
+    from server.models import (
+        GithubConnection,
+        ReportFollow,
+        ScimToken,
+        SsoTeamGrant,
+        UserIdentity,
+        UserProfile,
+    )
+    from server.services import team_overview
+    from server.services import teams as team_service
+    from server.services import users as user_service
+
+    ada = world.users["ada"]
+    ada_id, team = ada.id, team_service.load_team("acme")
+    team_overview.transfer_admin(None, team, "max", demote_others=True)
+    report = db.session.scalar(select(Report))
+    db.session.add_all(
+        [
+            UserProfile(user_id=ada_id, institution="Acme"),
+            ReportFollow(report_id=report.id, user_id=ada_id),
+            UserIdentity(user_id=ada_id, issuer="https://idp.test", subject="ada"),
+            GithubConnection(user_id=ada_id, github_login="ada", github_id=1, token_sealed="x"),
+            ScimToken(name="idp", token_id="t" * 16, secret_hash="h" * 64, created_by_id=ada_id),
+            SsoTeamGrant(user_id=ada_id, team_id=team.id),
+        ]
+    )
+    audit.record("user:update", actor=ada, target=ada)
+    db.session.commit()
+    before = _references_to(ada_id)
+    expected = {
+        "teams.created_by_id",
+        "projects.created_by_id",
+        "runs.created_by_id",
+        "registered_models.created_by_id",
+        "model_versions.created_by_id",
+        "audit_events.actor_id",
+        "user_profiles.user_id",
+        "report_follows.user_id",
+        "user_identities.user_id",
+        "github_connections.user_id",
+        "scim_tokens.created_by_id",
+        "sso_team_grants.user_id",
+        "memberships.user_id",
+    }
+    assert expected <= set(before), sorted(expected - set(before))
+    user_service.deactivate(ada)
+    user_deletion.delete_user(root, db.session.get(User, ada_id), "ada")
+    assert _references_to(ada_id) == {}
+    assert db.session.get(User, ada_id) is None
+    assert db.session.scalar(select(func.count()).select_from(Run)) == 4  # every run stays
+    kept = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user:update"))
+    assert (kept.actor_id, kept.actor_name) == (None, "ada")
