@@ -179,6 +179,7 @@ def test_the_console_confirms_with_what_stays_and_what_goes(world, root, client,
     admin.post("/admin/users/mia/change", {"change": "deactivate", "next": "/admin/users/mia"})
     detail = html(admin.get("/admin/users/mia"))
     assert 'href="/admin/users/mia/delete"' in detail
+    assert 'href="/admin/users/mia/delete"' in html(admin.get("/admin/users?state=deactivated"))
     page = html(admin.get("/admin/users/mia/delete"))
     assert "2 runs" in page and "1 report," in page and "1 artifact version" in page
     assert "Membership of acme" in page and "deleted user" in page
