@@ -176,7 +176,7 @@ def delete_user(actor, user: User, confirm: str) -> DeletionImpact:
     ):
         db.session.execute(stmt.execution_options(synchronize_session=False))
     db.session.commit()
-    db.session.expunge_all()
+    db.session.expunge(user)  # its row is gone: nothing may reload it
     if avatar:
         from .avatars import delete_avatar_object
 
