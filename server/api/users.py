@@ -10,7 +10,7 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from ..models import User
-from ..services import console_sessions, user_directory, user_invites
+from ..services import console_sessions, user_deletion, user_directory, user_invites
 from ..services import users as service
 from . import api
 from .pagination import PageQuery, page_response, paginate
@@ -36,6 +36,10 @@ class InviteUser(BaseModel):
     email: str = Field(max_length=254)
     seat_type: Literal["full", "viewer"] = "full"
     system_admin: bool = False
+
+
+class DeleteUser(BaseModel):
+    confirm: str = Field(max_length=64, description="The username, typed again.")
 
 
 class UpdateUser(BaseModel):
@@ -134,6 +138,35 @@ def update_user(username: str, body: UpdateUser):
         seat_type=body.seat_type,
     )
     return _one(user)
+
+
+@endpoint(
+    api,
+    "/users/<username>",
+    "DELETE",
+    permission="system:users",
+    body=DeleteUser,
+    responses={
+        409: "Not deactivated, yourself, the last system admin, or a team's only admin",
+        422: "confirm is not the username",
+    },
+    summary="Delete a deactivated user for good: their runs, reports and artifacts stay "
+    "(creator shown as deleted user); keys, sessions, memberships, pending invitations they "
+    "sent go",
+)
+def delete_user(username: str, body: DeleteUser):
+    impact = user_deletion.delete_user(current_user, service.get_person(username), body.confirm)
+    return {"deleted": username, "kept": _kept(impact), "removed": _removed(impact)}
+
+
+def _kept(impact: user_deletion.DeletionImpact) -> dict[str, int]:
+    names = ("runs", "sweeps", "reports", "comments", "projects", "artifact_versions", "models")
+    return {name: getattr(impact, name) for name in names}
+
+
+def _removed(impact: user_deletion.DeletionImpact) -> dict[str, Any]:
+    names = ("api_keys", "sessions", "invitations")
+    return {**{name: getattr(impact, name) for name in names}, "teams": impact.teams}
 
 
 @endpoint(

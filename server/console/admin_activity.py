@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import render_template, request
 
-from .. import charts, clock
+from .. import charts
 from ..auth import requires
 from ..services.activity_report import PERIODS, Dashboard, build_dashboard
 from . import bp
+from .templating import age
 
 DAILY_BARS_UP_TO = 92  # longer periods draw one bar (or point) per week
 DAILY_POINTS_UP_TO = 185
@@ -25,21 +24,8 @@ def admin_activity():
         d=dashboard,
         periods=PERIODS,
         charts=_charts(dashboard),
-        storage_age=age(dashboard.storage.oldest_measurement),
         storage_total=charts.human_bytes(dashboard.storage.total_bytes),
     )
-
-
-def age(moment: datetime | None) -> str:
-    """'5 minutes ago', '3 hours ago', '2 days ago' (or 'never')."""
-    if moment is None:
-        return "never"
-    seconds = max(0, int((clock.now() - moment).total_seconds()))
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
-    return "just now"
 
 
 def _charts(d: Dashboard) -> dict[str, str]:

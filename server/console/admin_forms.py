@@ -118,6 +118,19 @@ class DeleteTeamForm(FlaskForm):
     confirm = StringField("Type the team name to confirm", validators=[Length(max=64)])
 
 
+class TeamRenameForm(FlaskForm):
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=128)])
+
+
+class TeamTransferForm(FlaskForm):
+    member = StringField("Member's username", validators=[DataRequired(), Length(max=64)])
+    demote_others = BooleanField("Make the current admins members")
+
+
+class DeleteUserForm(FlaskForm):
+    confirm = StringField("Type the username to confirm", validators=[Length(max=64)])
+
+
 # --- custom roles ----------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from ..services import users as user_service
 from ..services.licensing import current_status
 from . import bp
 from .admin_forms import CreateTeamForm, DeleteTeamForm
+from .templating import format_when
 
 PAGE_SIZE = 50
 
@@ -117,7 +118,7 @@ def delete_team(team: str):
         return _confirm_page(row, form, error.message, error.status)
     flash(
         f"Team {deleted.slug} deleted. It can be restored until "
-        f"{deleted.purge_after:%Y-%m-%d %H:%M} UTC; then its data is purged.",
+        f"{format_when(deleted.purge_after)}; then its data is purged.",
         "success",
     )
     return redirect(url_for("console.admin_teams"))

@@ -89,7 +89,7 @@ def _show_invitation(result) -> Response:
         "user_invite",
         email=result.user.email,
         link=result.link,
-        expires_at=result.expires_at.strftime("%Y-%m-%d %H:%M"),
+        expires_at=result.expires_at.isoformat(),
         email_sent=result.email_sent,
         email_error=result.email_error,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +42,7 @@ class Warning:
     key: str
     title: str
     action: str
+    since: datetime | None = None  # the moment the title refers to, shown beside it
 
 
 @dataclass
@@ -135,13 +136,14 @@ def operator_warnings() -> list[Warning]:
         )
     last = last_maintenance_run()
     if last is None or clock.now() - last > MAINTENANCE_EXPECTED_EVERY:
-        when = "has never run" if last is None else f"last ran on {last:%Y-%m-%d}"
+        when = "has never run." if last is None else "last ran"
         warnings.append(
             Warning(
                 "maintenance_not_run",
-                f"Maintenance {when}.",
+                f"Maintenance {when}",
                 "Run 'outpost maintenance prune' daily from cron so old audit events and "
                 "activity data are deleted as the retention settings say.",
+                since=last,
             )
         )
     return warnings

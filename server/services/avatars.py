@@ -113,6 +113,18 @@ def remove_avatar(user) -> None:
     _delete_quietly(_provider(), old)
 
 
+def delete_avatar_object(key: str) -> None:
+    """Remove a deleted person's picture; storage trouble only leaves an orphan (logged)."""
+    from ..storage import StorageError
+
+    try:
+        provider = _provider()
+    except (StorageError, OutpostError) as exc:
+        current_app.logger.warning("avatar %s not deleted: %s", key, exc)
+        return
+    _delete_quietly(provider, key)
+
+
 def _delete_quietly(provider, key: str) -> None:
     from ..storage import StorageError
 

@@ -39,6 +39,7 @@ TABLE = {
     "create_team": [403, 403, 403, 403, 403, 403, True, 401],
     "delete_team": [403, 403, 403, 403, 403, 403, True, 401],
     "license": [403, 403, 403, 403, 403, 403, True, 401],
+    "delete_user": [403, 403, 403, 403, 403, 403, True, 401],
 }
 
 
@@ -71,7 +72,12 @@ def world(issue_license):
     people["service_account"] = account
     keys = {name: make_key(user) for name, user in people.items()}
     user_service.deactivate(people["deactivated"])
+    _deactivated_person("gone")
     return keys
+
+
+def _deactivated_person(username: str) -> None:
+    user_service.deactivate(make_user(username, password=None))
 
 
 def _attempt(client, action, key):
@@ -94,6 +100,8 @@ def _attempt(client, action, key):
         return client.delete("/api/v1/teams/lab", json={"confirm": "lab"}, headers=h)
     if action == "license":
         return client.get("/api/v1/system/license", headers=h)
+    if action == "delete_user":
+        return client.delete("/api/v1/users/gone", json={"confirm": "gone"}, headers=h)
     raise AssertionError(action)
 
 
@@ -144,3 +152,5 @@ def _restore(client, action, admin_key):
         db.session.commit()
     elif action == "delete_team":
         client.post("/api/v1/teams/lab/restore", headers=h)
+    elif action == "delete_user":
+        _deactivated_person("gone")

@@ -5,7 +5,7 @@ roles, and a member who is turned away."""
 import pytest
 
 from server.extensions import db
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_team, make_user
 from tests.fixtures.browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -113,6 +113,38 @@ def test_create_delete_and_restore_a_team(page, root):
     deleted.locator("button:has-text('Restore')").click()
     page.wait_for_selector("text=Team vision restored")
     assert page.locator('[data-testid="teams"] tr[data-team="vision"]').count() == 1
+
+
+def test_a_teams_page_renames_and_hands_over_then_a_user_is_deleted(page, root):
+    ada, bob = make_user("ada", password=None), make_user("bob", password=None)
+    make_team("vision", display_name="Vision", admins=[ada], members=[bob])
+    sign_in(page, "root", PASSWORD)
+    page.goto("/admin/teams")
+    page.locator('tr[data-team="vision"]').locator("a:has-text('Vision')").click()
+    assert page.url.endswith("/admin/teams/vision")
+    asked = []
+    page.fill("[data-testid=team-rename] input[name=display_name]", "Vision Lab")
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.click("[data-testid=team-rename] button:has-text('Rename')")
+    page.wait_for_selector(".flash-success")
+    assert asked[0].startswith("Rename vision?") and page.url.endswith("/admin/teams/vision")
+    assert page.inner_text("h1") == "Vision Lab"
+    page.fill("[data-testid=team-transfer] input[name=member]", "bob")
+    page.check("[data-testid=team-transfer] input[name=demote_others]")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-testid=team-transfer] button:has-text('Transfer')")
+    page.wait_for_selector("text=bob is now an admin of vision. ada became member.")
+
+    page.goto("/admin/users/ada")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-testid=user-actions] button:has-text('Deactivate')")
+    page.wait_for_selector("[data-testid=user-state]:has-text('deactivated')")
+    page.click("[data-testid=delete-user]")
+    assert "Membership of vision" in page.inner_text("[data-testid=delete-removed]")
+    page.fill("input[name=confirm]", "ada")
+    page.click("button:has-text('Delete ada')")
+    page.wait_for_selector("text=ada deleted.")
+    assert page.url.endswith("/admin/users")
 
 
 def test_licenses_then_a_custom_role_and_a_member_turned_away(

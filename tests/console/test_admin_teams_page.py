@@ -118,7 +118,8 @@ def test_delete_with_typed_confirmation_then_restore(admin, app):
     app.config["OUTPOST_CLOCK"] = lambda: datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
     confirm = html(admin.get("/admin/teams/vision/delete"))
     assert re.search(r"for\s+30 days", confirm)
-    assert 'data-testid="purge-date">2030-02-09 12:00 UTC<' in confirm
+    purge = '<time datetime="2030-02-09T12:00:00Z">2030-02-09 12:00 UTC</time>'
+    assert f'data-testid="purge-date">{purge}<' in confirm
     wrong = admin.post("/admin/teams/vision/delete", {"confirm": "visoin"})
     assert wrong.status_code == 422
     assert "Type the team name (vision) to confirm deletion." in html(wrong)
