@@ -137,8 +137,15 @@ def load_invitation(token: str) -> TeamInvitation:
 
 def accept(token: str, principal) -> Membership:
     """Join the team as invited. Only the invited e-mail's account may accept."""
-    invitation = load_invitation(token)
-    user = db.session.get(User, principal.id)
+    membership = join(load_invitation(token), db.session.get(User, principal.id))
+    db.session.commit()
+    return membership
+
+
+def join(invitation: TeamInvitation, user: User) -> Membership:
+    """Make ``user`` a member with the invited role and use the invitation up, in the
+    caller's transaction (single sign-on accepts it with the sign-in). Raises Forbidden
+    (``invitation_for_another_user``) when the user's e-mail is not the invited one."""
     if user.email != invitation.email:
         raise Forbidden(
             f"This invitation was sent to {invitation.email}; sign in with that "
@@ -160,7 +167,6 @@ def accept(token: str, principal) -> Membership:
         db.session.add(membership)
     invitation.accepted_at = clock.now()
     audit.record("member:join", target=user, team_id=invitation.team_id)
-    db.session.commit()
     return membership
 
 
