@@ -34,6 +34,7 @@ def _page(invitation, team, form, mode: str, status: int = 200):
         mode=mode,
         login_url=url_for("console.login", next=request.path),
         sso_label=sso_label,
+        passwords=service.password_accounts_allowed(),
         sso_url=url_for("console.oidc_login", invitation=request.view_args["token"])
         if sso_label
         else None,

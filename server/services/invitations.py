@@ -170,14 +170,27 @@ def join(invitation: TeamInvitation, user: User) -> Membership:
     return membership
 
 
+def password_accounts_allowed() -> bool:
+    """False in SSO-only mode: someone new joins through single sign-on, not a password."""
+    from .system_settings import get_setting
+
+    return not get_setting("sso_only")
+
+
 def join_as_new_user(token: str, *, username: str, display_name: str, password: str) -> Membership:
     """Someone with no account opens a team invitation: create their account with the invited
-    e-mail and join the team as invited. Raises NotFound (``invitation_invalid``), and what
-    ``users.create_user`` raises: ValidationFailed (``invalid_username``, ``weak_password``),
-    Conflict (``user_exists``, ``seat_limit_reached``)."""
+    e-mail and join the team as invited. Raises NotFound (``invitation_invalid``), Forbidden
+    (``sso_only``) in SSO-only mode, and what ``users.create_user`` raises: ValidationFailed
+    (``invalid_username``, ``weak_password``), Conflict (``user_exists``,
+    ``seat_limit_reached``)."""
     from . import users
 
     invitation = load_invitation(token)
+    if not password_accounts_allowed():
+        raise Forbidden(
+            "Password sign-in is turned off on this server: join with single sign-on.",
+            code="sso_only",
+        )
     user = users.create_user(
         username, invitation.email, password, display_name=(display_name or "").strip()
     )

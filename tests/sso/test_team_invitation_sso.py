@@ -11,18 +11,19 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import AuditEvent, Membership, TeamInvitation, User
 from server.services import invitations
-from tests.factories import make_team, make_user
+from tests.factories import csrf_token, make_team, make_user
 from tests.sso_support import finish, refusal_reasons, signed_in
 
 
 @pytest.fixture
-def world(make_app, oidc_provider):
+def world(make_app, oidc_provider, request):
     with ExitStack() as stack:
         app = make_app(
             oidc_issuer=oidc_provider.issuer,
             oidc_client_id="outpost",
             oidc_client_secret="s3cret",
             oidc_button_label="Sign in with Example ID",
+            sso_only=getattr(request, "param", False),
         )
         stack.enter_context(app.app_context())
         admin = make_user("root")
@@ -142,3 +143,27 @@ def test_a_plain_sign_in_after_an_abandoned_invitation_joins_nothing(world, oidc
     response = finish(client, oidc_provider.authorize(start.headers["Location"], "sub-sam"))
     assert response.status_code == 302 and signed_in(client)
     assert membership_of("sam@example.test") is None and len(open_invitations()) == 1
+
+
+@pytest.mark.parametrize("world", [True], indirect=True, ids=["sso-only"])
+def test_in_sso_only_mode_a_new_person_joins_only_through_sso(world, oidc_provider):
+    app, team, admin = world
+    token = invite(team, admin, "uma@example.test")
+    client = app.test_client()
+    page = client.get(f"/invitations/{token}").get_data(as_text=True)
+    assert "Sign in with Example ID and join" in page and 'name="password"' not in page
+    form = {
+        "csrf_token": csrf_token(client.get("/login").get_data(as_text=True)),
+        "username": "uma",
+        "display_name": "Uma",
+        "password": "a long enough passphrase 42",
+        "confirm": "a long enough passphrase 42",
+    }
+    refused = client.post(f"/invitations/{token}", data=form)
+    assert refused.status_code == 403 and not signed_in(client)
+    assert "join with single sign-on" in refused.get_data(as_text=True)
+    assert membership_of("uma@example.test") is None
+    response = join_with_sso(
+        client, oidc_provider, token, "sub-uma", email="uma@example.test", email_verified=True
+    )
+    assert response.status_code == 302 and membership_of("uma@example.test") is not None
