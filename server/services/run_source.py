@@ -92,8 +92,11 @@ def parse_remote(value: str) -> Remote | None:
             return None
         scheme, host, port = "scp", match["host"].lower(), None
         user, path = match["user"] or "", match["path"]
+        if not user and "." not in host:  # "javascript:x/y" is not a remote
+            return None
     path = path.strip("/")
-    if not HOST_RE.match(host) or not path or not PATH_RE.match(path) or ".." in path.split("/"):
+    segments = path.split("/")
+    if not HOST_RE.match(host) or not PATH_RE.match(path) or {"", ".", ".."} & set(segments):
         return None
     return Remote(scheme, host, port, user, path)
 
@@ -178,7 +181,8 @@ def links(run: Run) -> SourceLinks | None:
     repo = remote.github_repo(github_hosts())
     if repo is not None:
         repo_url = f"https://{remote.host}/{repo[0]}/{repo[1]}"
-        commit_url = f"{repo_url}/commit/{run.git_commit}" if run.git_commit else None
+        commit = run.git_commit if COMMIT_RE.match(run.git_commit or "") else None
+        commit_url = f"{repo_url}/commit/{commit}" if commit else None
         return SourceLinks(run.git_remote, run.git_commit, repo_url, commit_url, True)
     if remote.scheme == "https" and not remote.user:
         port = f":{remote.port}" if remote.port else ""

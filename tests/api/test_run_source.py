@@ -75,6 +75,9 @@ def test_remotes_are_stored_without_credentials_and_github_as_its_web_address(ap
     "bad",
     [
         "javascript:alert(1)",
+        "javascript:alert//x",
+        "javascript:x/y",
+        "git@github.com:acme/../vision",
         "file:///etc/passwd",
         "https://github.com/a b",
         "not a remote",
@@ -268,3 +271,17 @@ def test_a_run_without_source_shows_no_code_row(client, lab):
     make_run(lab["project"], lab["user"], "r5")
     login(client, "ada")
     assert 'data-testid="run-source"' not in _page(client, "r5")
+
+
+def test_a_github_enterprise_remote_links_when_the_connection_names_that_server(make_app):
+    app = make_app(
+        github_client_id="outpost",
+        github_authorize_url="https://ghe.corp.example/login/oauth/authorize",
+    )
+    with app.app_context():
+        assert run_source.clean_remote("git@ghe.corp.example:ml/vision.git") == (
+            "https://ghe.corp.example/ml/vision"
+        )
+        run = Run(git_remote="https://ghe.corp.example/ml/vision", git_commit="abcdef1")
+        source = run_source.links(run)
+        assert source.commit_url == "https://ghe.corp.example/ml/vision/commit/abcdef1"
