@@ -167,3 +167,20 @@ def test_in_sso_only_mode_a_new_person_joins_only_through_sso(world, oidc_provid
         client, oidc_provider, token, "sub-uma", email="uma@example.test", email_verified=True
     )
     assert response.status_code == 302 and membership_of("uma@example.test") is not None
+
+
+def test_a_linked_account_with_another_email_cannot_take_the_invitation(world, oidc_provider):
+    app, team, admin = world
+    make_user("tom", email="tom@old.example")
+    client = app.test_client()
+    oidc_provider.set_user("sub-tom", email="tom@old.example", email_verified=True)
+    start = client.get("/login/oidc")
+    finish(client, oidc_provider.authorize(start.headers["Location"], "sub-tom"))  # linked
+    token = invite(team, admin, "tom@new.example")
+    other = app.test_client()
+    response = join_with_sso(
+        other, oidc_provider, token, "sub-tom", email="tom@new.example", email_verified=True
+    )
+    assert response.status_code == 403 and not signed_in(other)
+    assert refusal_reasons() == ["invitation_for_another_user"]
+    assert len(open_invitations()) == 1
