@@ -4,13 +4,9 @@ finishes it (both URLs are contracts: the provider's client registration names t
 from flask import flash, redirect, render_template, request, session, url_for
 
 from ..auth import public
-from ..errors import OutpostError
-from ..extensions import db
-from ..models import Team
 from ..redirects import safe_next
 from ..services import invitations, oidc
 from ..services import sso as sso_service
-from ..services.memberships import role_name
 from ..services.oidc import SsoRefused
 from . import bp
 from .auth import start_session
@@ -48,7 +44,7 @@ def oidc_login():
 @public
 def oidc_callback():
     invitation = session.pop(_INVITATION, None)
-    joining = _invited_to(invitation)
+    joining = invitations.offer(invitation) if invitation else None  # read before it is used
     try:
         issuer, claims, id_token = oidc.finish_sign_in()
         user = sso_service.sign_in(
@@ -66,18 +62,6 @@ def oidc_callback():
     if joining:
         flash(f"You joined {joining[0]} as {joining[1]}.", "success")
     return redirect(safe_next(target, url_for("console.home")))
-
-
-def _invited_to(token: str | None) -> tuple[str, str] | None:
-    """The team and role a team invitation offers, read before the sign-in uses it up (an
-    invitation no longer valid is refused by the sign-in itself)."""
-    if not token:
-        return None
-    try:
-        invitation = invitations.load_invitation(token)
-    except OutpostError:
-        return None
-    return db.session.get(Team, invitation.team_id).slug, role_name(invitation)
 
 
 def provider_sign_out_url() -> str | None:

@@ -135,6 +135,16 @@ def load_invitation(token: str) -> TeamInvitation:
     return invitation
 
 
+def offer(token: str) -> tuple[str, str] | None:
+    """``(team slug, role name)`` that the invitation ``token`` offers while it is valid;
+    None otherwise."""
+    try:
+        invitation = load_invitation(token)
+    except NotFound:
+        return None
+    return db.session.get(Team, invitation.team_id).slug, memberships.role_name(invitation)
+
+
 def accept(token: str, principal) -> Membership:
     """Join the team as invited. Only the invited e-mail's account may accept."""
     membership = join(load_invitation(token), db.session.get(User, principal.id))
