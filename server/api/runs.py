@@ -23,6 +23,19 @@ from .serializers import iso
 RUNS = "/teams/<team>/projects/<project>/runs"
 RUN = RUNS + "/<run_id>"
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+GitRemote = Annotated[
+    str | None,
+    Field(
+        max_length=512,
+        description="Where the code came from: https://host/owner/repo(.git), ssh://... or "
+        "git@host:owner/repo.git (credentials in it are dropped; a GitHub remote is stored as "
+        "its https:// address).",
+    ),
+]
+GitCommit = Annotated[
+    str | None,
+    Field(max_length=40, description="The commit id: 7 to 40 hex digits."),
+]
 
 
 class CreateRun(BaseModel):
@@ -46,6 +59,8 @@ class CreateRun(BaseModel):
         description="Service accounts: the person's e-mail (WANDB_USER_EMAIL), used when no "
         "username is given. Wins over the X-Wandb-User-Email header.",
     )
+    git_remote: GitRemote = None
+    git_commit: GitCommit = None
 
 
 class UpdateRun(BaseModel):
@@ -60,6 +75,8 @@ class UpdateRun(BaseModel):
         default=None, description="Finish the run (a run asked to stop ends as 'stopped')."
     )
     exit_code: int | None = Field(default=None, ge=-(2**31), lt=2**31)
+    git_remote: GitRemote = None
+    git_commit: GitCommit = None
 
 
 class HistoryRows(BaseModel):
@@ -122,6 +139,8 @@ def run_dict(run: Run) -> dict[str, Any]:
         "created_by": _username(run.created_by),
         "logged_by": _username(run.logged_by),
         "history": {"rows": run.history_count, "last_step": run.last_step},
+        "git_remote": run.git_remote,
+        "git_commit": run.git_commit,
         "created_at": iso(run.created_at),
         "updated_at": iso(run.updated_at),
         "finished_at": iso(run.finished_at),

@@ -18,7 +18,7 @@ from ..auth import can, requires
 from ..errors import NotFound, OutpostError
 from ..extensions import db
 from ..models import Run
-from ..services import metric_series, run_files, run_lineage, run_logs
+from ..services import metric_series, run_files, run_lineage, run_logs, run_source
 from ..services import projects as project_service
 from ..services import runs as run_service
 from . import bp
@@ -127,6 +127,7 @@ def run_page(team: str, project: str, run_id: str, resource: Run):
         actions=actions,
         attribution=attribution(run),
         duration=duration(run),
+        source=run_source.links(run),
         confirm=ConfirmForm(formdata=None),
         move_form=move_form(run.project) if actions["can_move"] else None,
     )

@@ -2,7 +2,9 @@
 
 Signed in with that e-mail, the visitor joins the team with one click; with no account yet,
 they choose a username and password here and join; with an account but signed out, they are
-sent to sign in first.
+sent to sign in first. With single sign-on set up, a signed-out visitor may instead sign in at
+the identity provider and join in the same step (the provider's verified e-mail must be the
+invited one).
 """
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -15,6 +17,7 @@ from ..errors import OutpostError
 from ..extensions import db
 from ..models import Team, User
 from ..services import invitations as service
+from ..services import oidc
 from ..services.memberships import role_name
 from . import bp
 from .account_fields import check_account_form
@@ -22,6 +25,7 @@ from .forms import AcceptInviteForm, ConfirmForm
 
 
 def _page(invitation, team, form, mode: str, status: int = 200):
+    sso_label = oidc.button_label()  # with SSO set up, the invitee may join by signing in there
     return render_template(
         "console/team_invitation.html",
         invitation=invitation,
@@ -29,6 +33,11 @@ def _page(invitation, team, form, mode: str, status: int = 200):
         form=form,
         mode=mode,
         login_url=url_for("console.login", next=request.path),
+        sso_label=sso_label,
+        passwords=service.password_accounts_allowed(),
+        sso_url=url_for("console.oidc_login", invitation=request.view_args["token"])
+        if sso_label
+        else None,
     ), status
 
 

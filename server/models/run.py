@@ -71,6 +71,10 @@ class Run(InProject, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the code came from (services.run_source): a remote without credentials (a GitHub
+    # one as its https:// web address) and a commit id in lower-case hex.
+    git_remote: Mapped[str | None] = mapped_column(String(512))
+    git_commit: Mapped[str | None] = mapped_column(String(40))
 
     project: Mapped[Project] = relationship()
     sweep: Mapped[Sweep | None] = relationship()

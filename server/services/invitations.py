@@ -135,10 +135,27 @@ def load_invitation(token: str) -> TeamInvitation:
     return invitation
 
 
+def offer(token: str) -> tuple[str, str] | None:
+    """``(team slug, role name)`` that the invitation ``token`` offers while it is valid;
+    None otherwise."""
+    try:
+        invitation = load_invitation(token)
+    except NotFound:
+        return None
+    return db.session.get(Team, invitation.team_id).slug, memberships.role_name(invitation)
+
+
 def accept(token: str, principal) -> Membership:
     """Join the team as invited. Only the invited e-mail's account may accept."""
-    invitation = load_invitation(token)
-    user = db.session.get(User, principal.id)
+    membership = join(load_invitation(token), db.session.get(User, principal.id))
+    db.session.commit()
+    return membership
+
+
+def join(invitation: TeamInvitation, user: User) -> Membership:
+    """Make ``user`` a member with the invited role and use the invitation up, in the
+    caller's transaction (single sign-on accepts it with the sign-in). Raises Forbidden
+    (``invitation_for_another_user``) when the user's e-mail is not the invited one."""
     if user.email != invitation.email:
         raise Forbidden(
             f"This invitation was sent to {invitation.email}; sign in with that "
@@ -160,18 +177,30 @@ def accept(token: str, principal) -> Membership:
         db.session.add(membership)
     invitation.accepted_at = clock.now()
     audit.record("member:join", target=user, team_id=invitation.team_id)
-    db.session.commit()
     return membership
+
+
+def password_accounts_allowed() -> bool:
+    """False in SSO-only mode: someone new joins through single sign-on, not a password."""
+    from .system_settings import get_setting
+
+    return not get_setting("sso_only")
 
 
 def join_as_new_user(token: str, *, username: str, display_name: str, password: str) -> Membership:
     """Someone with no account opens a team invitation: create their account with the invited
-    e-mail and join the team as invited. Raises NotFound (``invitation_invalid``), and what
-    ``users.create_user`` raises: ValidationFailed (``invalid_username``, ``weak_password``),
-    Conflict (``user_exists``, ``seat_limit_reached``)."""
+    e-mail and join the team as invited. Raises NotFound (``invitation_invalid``), Forbidden
+    (``sso_only``) in SSO-only mode, and what ``users.create_user`` raises: ValidationFailed
+    (``invalid_username``, ``weak_password``), Conflict (``user_exists``,
+    ``seat_limit_reached``)."""
     from . import users
 
     invitation = load_invitation(token)
+    if not password_accounts_allowed():
+        raise Forbidden(
+            "Password sign-in is turned off on this server: join with single sign-on.",
+            code="sso_only",
+        )
     user = users.create_user(
         username, invitation.email, password, display_name=(display_name or "").strip()
     )

@@ -3,7 +3,8 @@
 Authlib's Flask client does the protocol work: discovery from the issuer, ``state`` and
 ``nonce`` kept in the session, PKCE (S256), and the ID token's signature checked against the
 provider's JWKS (fetched again when a token names an unknown key, which is how key rotation
-works), with ``iss``, ``aud``, ``exp`` and ``iat`` checked with a small clock tolerance.
+works), with ``iss``, ``aud``, ``exp`` and ``iat`` checked with a small clock tolerance. The
+discovery document and the JWKS are cached per issuer (:mod:`.oidc_metadata`).
 
 The client is built per request from the effective system settings (an admin may change them
 in the console at any time); every outbound call has connect and read timeouts.
@@ -16,11 +17,13 @@ from typing import Any
 
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
+from authlib.integrations.flask_client import FlaskIntegration
 from flask import current_app, url_for
 from joserfc.errors import JoseError
 
 from ..errors import OutpostError
+from .oidc_metadata import CachedMetadataApp
+from .oidc_metadata import cache as metadata_cache
 from .system_settings import get_setting
 
 CLIENT_NAME = "oidc"
@@ -94,7 +97,7 @@ def _timeouts() -> tuple[float, float]:
     return (min(timeout, 5.0), timeout)
 
 
-def _client(settings: OidcSettings) -> FlaskOAuth2App:
+def _client(settings: OidcSettings) -> CachedMetadataApp:
     problem = issuer_problem(settings.issuer)
     if problem:
         raise SsoRefused(problem, reason="insecure_issuer", status=503)
@@ -105,8 +108,10 @@ def _client(settings: OidcSettings) -> FlaskOAuth2App:
         # A public client (no secret) identifies itself by client_id and proves PKCE.
         "token_endpoint_auth_method": "client_secret_basic" if settings.client_secret else "none",
     }
-    return FlaskOAuth2App(
+    return CachedMetadataApp(
         FlaskIntegration(CLIENT_NAME),
+        issuer=settings.issuer,
+        timeouts=_timeouts(),
         name=CLIENT_NAME,
         client_id=settings.client_id,
         client_secret=settings.client_secret or None,
@@ -263,6 +268,7 @@ def check_provider() -> tuple[list[str], list[str]]:
     problem = issuer_problem(settings.issuer)
     if problem:
         return [problem], []
+    metadata_cache().forget(settings.issuer)  # the next sign-in uses what this finds
     problems: list[str] = []
     url = settings.issuer + DISCOVERY_PATH
     metadata = _fetch_json(url, "discovery document", problems)

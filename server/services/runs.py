@@ -32,7 +32,7 @@ from ..auth.principal import PRINCIPAL_COLUMNS
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Project, Run, RunHistoryRow, Sweep, User
-from . import activity, audit, metric_rollups
+from . import activity, audit, metric_rollups, run_source
 from .locking import commit_keeping_loaded, refresh_locked
 from .run_attribution import attribute_run
 
@@ -59,6 +59,8 @@ class RunSpec:
     sweep: str | None = None
     username: str | None = None  # attribution requested by a service account's client
     user_email: str | None = None
+    git_remote: str | None = None  # checked by run_source
+    git_commit: str | None = None
 
 
 def generate_run_id() -> str:
@@ -211,6 +213,7 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
         created_by_id=owner_id,
         logged_by_id=actor.id,
         history_count=0,
+        **run_source.columns(spec.git_remote, spec.git_commit),
     )
     db.session.add(run)
     try:
@@ -280,6 +283,7 @@ def _changes(run: Run, changes: dict[str, Any]) -> tuple[dict[str, Any], str | N
     }
     if changes.get("tags") is not None:
         values["tags"] = clean_tags(changes["tags"])
+    values.update(run_source.columns(changes.get("git_remote"), changes.get("git_commit")))
     for key in ("config", "summary"):
         if changes.get(key):
             merged = {**(getattr(run, key) or {}), **changes[key]}

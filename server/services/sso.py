@@ -3,7 +3,10 @@
 An identity (issuer + ``sub``) once linked always means the same user. The first sign-in links
 to an existing account (or accepts the pending invitation of an invited one) only through an
 e-mail the provider says is verified; else, with just-in-time provisioning on, it creates an
-account with a full seat; else it is refused. Every outcome is in the audit log.
+account with a full seat; else it is refused. A sign-in started from a team invitation's link
+accepts that invitation when the provider's verified e-mail is the invited one, creating the
+account if there is none (the invitation stands in for provisioning). Every outcome is in the
+audit log.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from sqlalchemy import delete, select
 
 from ..errors import OutpostError
 from ..extensions import db
-from ..models import User, UserIdentity, UserInvite
+from ..models import TeamInvitation, User, UserIdentity, UserInvite
 from ..models.base import utcnow
-from . import activity, audit, sso_groups
+from . import activity, audit, invitations, sso_groups
 from .oidc import OidcSettings, SsoRefused
 from .seats import ensure_seat_available
 from .users import EMAIL_RE, USERNAME_RE
@@ -113,8 +116,11 @@ def _provision(settings: OidcSettings, issuer: str, claims: dict[str, Any], emai
     return user
 
 
-def _first_sign_in(settings: OidcSettings, issuer: str, claims: dict[str, Any]) -> User:
-    """Link, accept an invitation, provision, or refuse the first sign-in of an identity."""
+def _first_sign_in(
+    settings: OidcSettings, issuer: str, claims: dict[str, Any], *, team_invited: bool = False
+) -> User:
+    """Link, accept an invitation, provision, or refuse the first sign-in of an identity
+    (``team_invited``: a team invitation for the verified e-mail allows provisioning)."""
     email = _email(claims)
     subject = str(claims["sub"])
     existing = None
@@ -134,7 +140,7 @@ def _first_sign_in(settings: OidcSettings, issuer: str, claims: dict[str, Any]) 
             _accept_invitation(existing, claims)
         _link(existing, issuer, subject, invitation=invited)
         return existing
-    if not settings.auto_provision:
+    if not settings.auto_provision and not team_invited:
         _refuse(NO_ACCOUNT_MESSAGE.format(who=email or subject), "provisioning_off", claims)
     if not email or claims.get("email_verified") is not True:
         _refuse(
@@ -148,24 +154,57 @@ def _first_sign_in(settings: OidcSettings, issuer: str, claims: dict[str, Any]) 
     return user
 
 
-def sign_in(settings: OidcSettings, issuer: str, claims: dict[str, Any]) -> User:
-    """The user the provider's verified ID-token ``claims`` sign in as.
+def _team_invitation(token: str, claims: dict[str, Any]) -> TeamInvitation:
+    """The team invitation ``token`` names, for the provider's verified e-mail only."""
+    try:
+        invitation = invitations.load_invitation(token)
+    except OutpostError as error:
+        _refuse(error.message, "invitation_invalid", claims)
+    email = _email(claims) if claims.get("email_verified") is True else None
+    if email != invitation.email:
+        _refuse(
+            f"This invitation was sent to {invitation.email}, but your identity provider gave "
+            f"{email or 'no verified e-mail address'}, so it cannot be accepted. Sign in "
+            "with the invited account, or ask a team admin to invite the address you use.",
+            "invitation_email_mismatch",
+            claims,
+        )
+    return invitation
+
+
+def _join_team(invitation: TeamInvitation, user: User, claims: dict[str, Any]) -> None:
+    try:
+        invitations.join(invitation, user)
+    except OutpostError as error:  # a linked account whose e-mail is another one
+        _refuse(error.message, error.code, claims, user)
+
+
+def sign_in(
+    settings: OidcSettings,
+    issuer: str,
+    claims: dict[str, Any],
+    *,
+    team_invitation: str | None = None,
+) -> User:
+    """The user the provider's verified ID-token ``claims`` sign in as; with the token of a
+    ``team_invitation``, they also join that team with the invited role.
 
     Records the sign-in like a password sign-in (activity, last active, audit). Raises
     SsoRefused (status 403, recorded in the audit log with its reason) for an unverified
-    e-mail matching an account, an unknown person with provisioning off, a deactivated user
-    or a full seat count.
+    e-mail matching an account, an unknown person with provisioning off, a deactivated user,
+    a full seat count, or a team invitation that is not valid or not for the verified e-mail.
     """
     subject = str(claims.get("sub") or "")
     if not subject:
         _refuse("The identity provider sent no subject ('sub').", "no_subject", claims)
+    invitation = _team_invitation(team_invitation, claims) if team_invitation else None
     identity = db.session.scalar(
         select(UserIdentity).where(UserIdentity.issuer == issuer, UserIdentity.subject == subject)
     )
     if identity is not None:
         user = db.session.get(User, identity.user_id)
     else:
-        user = _first_sign_in(settings, issuer, claims)
+        user = _first_sign_in(settings, issuer, claims, team_invited=invitation is not None)
         identity = db.session.scalar(
             select(UserIdentity).where(
                 UserIdentity.issuer == issuer, UserIdentity.subject == subject
@@ -178,6 +217,8 @@ def sign_in(settings: OidcSettings, issuer: str, claims: dict[str, Any]) -> User
             claims,
             user,
         )
+    if invitation is not None:
+        _join_team(invitation, user, claims)
     sso_groups.apply_rules(user, claims)
     now = utcnow()
     identity.last_sign_in_at = now

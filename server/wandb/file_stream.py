@@ -16,7 +16,7 @@ from flask import request
 from ..auth import requires
 from ..errors import BadRequest, ValidationFailed
 from ..models import Run
-from ..services import run_files, run_streams
+from ..services import run_files, run_source, run_streams
 from ..services import runs as run_service
 from . import locate
 from .shapes import load_json, user_summary
@@ -77,6 +77,8 @@ def file_stream(entity: str, project: str, run: str, resource: Run):
     uploaded = body.get("uploaded")
     if isinstance(uploaded, list) and uploaded:
         run_files.record_uploaded(target, [str(path) for path in uploaded])
+        if run_source.WANDB_METADATA in uploaded:
+            run_source.note_wandb_metadata(target)
     if body.get("complete"):
         _finish(target, body.get("exitcode"))
     return {"exitcode": None, "limits": {}}

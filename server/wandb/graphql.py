@@ -44,6 +44,9 @@ def _with_defaults(operation, variables: dict[str, Any]) -> dict[str, Any]:
         name = definition.variable.name.value
         if name not in merged and definition.default_value is not None:
             merged[name] = value_from_ast_untyped(definition.default_value, {})
+        # A declared variable the client left out is null (graphql-core would hand the
+        # resolvers its Undefined sentinel inside input objects).
+        merged.setdefault(name, None)
     return merged
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ..auth import can
 from ..errors import NotFound
 from ..models import Project, Run
-from ..services import run_files, run_streams
+from ..services import run_files, run_source, run_streams
 from ..services import runs as run_service
 from ..services.pagination import encode_cursor, paginate
 from . import locate
@@ -34,6 +34,8 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
     }
     if data.get("config") is not None:
         changes["config"] = unwrap_config(data["config"])
+    # git's remote and commit (the SDK sends "repo" as jobRepo); odd values are left out.
+    changes.update(run_source.lenient_columns(data.get("jobRepo"), data.get("commit")))
     return {key: value for key, value in changes.items() if value is not None}
 
 
@@ -181,7 +183,7 @@ def run_node(run: Run) -> dict[str, Any]:
         "group": run.group or None,
         "jobType": run.job_type or None,
         "tags": run.tags or [],
-        "commit": None,
+        "commit": run.git_commit,
         "readOnly": False,
         "sweepName": run.sweep.sweep_id if run.sweep is not None else None,
         "createdAt": iso(run.created_at),

@@ -55,3 +55,33 @@ def test_chromium_signs_in_through_the_providers_form(browser, sso_server, oidc_
         assert page.locator("text=ada").first.is_visible()
     finally:
         context.close()
+
+
+def test_chromium_joins_a_team_from_its_invitation_through_the_provider(
+    browser, sso_server, oidc_provider
+):
+    from urllib.parse import urlsplit
+
+    from server.services import invitations
+    from tests.factories import make_team
+
+    app, base = sso_server
+    admin = make_user("root")
+    team = make_team("vision", admins=[admin])
+    link = invitations.invite(
+        team, email="vic@example.test", username=None, role_name="member", invited_by=admin
+    ).link
+    oidc_provider.set_user("sub-vic", email="vic@example.test", email_verified=True)
+    context = browser.new_context(base_url=base)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto(urlsplit(link).path)
+        page.click("text=Sign in with Example ID and join")
+        page.wait_for_url(f"{oidc_provider.issuer}/**")
+        page.fill("input[name=sub]", "sub-vic")
+        page.click("button:has-text('Authorize')")
+        page.wait_for_url(f"{base}/")
+        assert page.locator("text=You joined vision as member.").is_visible()
+    finally:
+        context.close()
