@@ -155,3 +155,27 @@ def test_service_and_cascades(lab):
     assert [u.version_id for u in db.session.query(RunArtifactUse)] == [version.id]
     assert lab.client.delete(RUN, headers=headers).status_code == 204
     assert db.session.query(RunArtifactUse).count() == 0
+
+
+def test_a_service_account_declares_use_only_on_the_runs_it_sent(lab):
+    """On another team's public project a service account holds ``run:log:own``: it declares
+    what its own runs used (its own team's private artifacts included), never for others."""
+    open_runs = "/api/v1/teams/lab/projects/open/runs"
+    make_artifact_project(lab.team, lab.people["bob"], "open", visibility="public")
+    bot_key = make_key(make_service_account(lab.other, "ci"))
+    sent = lab.client.post(open_runs, json={"run_id": "ci-1"}, headers=bearer(bot_key))
+    assert sent.status_code == 201, sent.json
+    mine = lab.client.post(open_runs, json={"run_id": "bob-1"}, headers=bearer(lab.keys["bob"]))
+    assert mine.status_code == 201
+    body = {"team": "other", "project": "secret", "artifact": "weights"}
+    own = lab.client.post(open_runs + "/ci-1/used-artifacts", json=body, headers=bearer(bot_key))
+    assert own.status_code == 201, own.json
+    assert (own.json["team"], own.json["project"]) == ("other", "secret")
+    theirs = lab.client.post(
+        open_runs + "/bob-1/used-artifacts", json=body, headers=bearer(bot_key)
+    )
+    assert theirs.status_code == 403 and theirs.json["error"]["code"] == "permission_denied"
+    # bob reads the public run, but not the other team's private artifact it used.
+    listed = lab.client.get(open_runs + "/ci-1/used-artifacts", headers=bearer(lab.keys["bob"]))
+    assert listed.status_code == 200 and listed.json["items"] == []
+    assert db.session.query(RunArtifactUse).count() == 1
