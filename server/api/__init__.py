@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         registry_admins,
         reports,
         roles,
+        run_artifacts,
         run_streams,
         runs,
         service_accounts,

@@ -1,18 +1,19 @@
 """Artifacts of a project in the console: collections by type, a collection's versions with
-their aliases, a version's files (download for those allowed), metadata and the run that
-logged it; setting and removing aliases for those allowed (the artifact services decide)."""
+their aliases, a version's files (download for those allowed), metadata, the run that
+logged it and the runs that used it; setting and removing aliases for those allowed (the
+artifact services decide)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..api.pagination import paginate
 from ..auth import can, requires
 from ..errors import OutpostError
 from ..extensions import db
-from ..models import ArtifactFile, ArtifactVersion, Project
-from ..services import artifact_aliases, artifact_files, artifact_listing, files
+from ..models import ArtifactFile, ArtifactVersion, Project, RunArtifactUse
+from ..services import artifact_aliases, artifact_files, artifact_listing, files, run_lineage
 from ..services import artifacts as service
 from . import bp
 from .data_forms import AliasForm
@@ -70,6 +71,10 @@ def artifact_version(team: str, project: str, name: str, version: str, resource:
     page = paginate(service.files_query(found), ArtifactFile.path, cursor=cursor_arg(), limit=200)
     latest = service.latest_numbers([found.collection_id]).get(found.collection_id)
     produced = artifact_listing.existing_runs(resource, {found.run_id} if found.run_id else set())
+    users = paginate(
+        run_lineage.users_query(found, current_user), RunArtifactUse.id,
+        cursor=request.args.get("used_cursor") or None, limit=PAGE, descending=True,
+    )  # fmt: skip
     return _page(
         "artifacts/version.html",
         resource,
@@ -79,6 +84,7 @@ def artifact_version(team: str, project: str, name: str, version: str, resource:
         aliases=service.aliases_of([found.id])[found.id],
         is_latest=latest == found.version,
         run_exists=bool(produced),
+        users=users,
         metadata_rows=flatten(found.meta or {}),
         can_download=can(current_user, "artifact:download", resource),
         can_write=can(current_user, "artifact:write", resource),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from ..models import Project, Report, Run
+from ..models import Project, Report, ReportComment, Run
 from ..services import projects as project_service
 from ..services import reports as report_service
 from ..services import runs as run_service
@@ -26,3 +26,7 @@ def load_run(team: str, project: str, run_id: str) -> Run:
 
 def load_report(team: str, project: str, id: int) -> Report:
     return report_service.load_report(load_project(team, project), id)
+
+
+def load_comment(team: str, project: str, id: int, comment_id: int) -> ReportComment:
+    return report_service.load_comment(load_report(team, project, id), comment_id)

@@ -1,7 +1,7 @@
 """The team's model registry in the console: registered models, their linked versions with
-aliases (protected ones marked) and the registry admins; linking a version and setting an
-alias for those allowed — a protected alias stays for registry admins, as the registry
-service decides through ``authorize``."""
+aliases (protected ones marked) and the registry admins; linking and unlinking a version,
+setting and removing an alias for those allowed — a protected alias stays for registry
+admins, as the registry service decides through ``authorize``. Removals ask first."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..models import ModelVersion, RegisteredModel, Team
 from ..services import registry as service
 from . import bp
 from .data_forms import LinkModelVersionForm, ModelAliasForm
+from .forms import ConfirmForm
 from .team_registry import _admin_rows
 from .teams import PAGE, cursor_arg, load_team, render_team_page
 
@@ -50,8 +51,10 @@ def model_page(team: str, model: str, resource: Team):
         protected=protected,
         admins=_admin_rows(resource),
         can_write=can(current_user, "registry:write", found),
+        can_protected=can(current_user, "registry:manage_protected_aliases", found),
         link_form=LinkModelVersionForm(formdata=None),
         alias_form=ModelAliasForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
     )
 
 
@@ -102,4 +105,32 @@ def set_model_alias(team: str, model: str, resource: Team):
         )
     else:
         flash("Give the alias and the version.", "error")
+    return _to_model(resource, model)
+
+
+@bp.post("/teams/<team>/models/<model>/versions/<version>/unlink")
+@requires("registry:write", resource=load_team)
+def unlink_model_version(team: str, model: str, version: str, resource: Team):
+    """Unlink a model version (the artifact version stays), as ``DELETE .../versions/{v}``."""
+    if ConfirmForm().validate_on_submit():
+        found = service.load_model(resource, model)
+        _attempt(
+            lambda: service.unlink_version(
+                current_user, service.resolve_model_version(found, version)
+            ),
+            f"Unlinked {model}:{version}; the artifact version stays.",
+        )
+    return _to_model(resource, model)
+
+
+@bp.post("/teams/<team>/models/<model>/aliases/<alias>/delete")
+@requires("registry:write", resource=load_team)
+def delete_model_alias(team: str, model: str, alias: str, resource: Team):
+    """Remove an alias (a protected one: registry admins), as ``DELETE .../aliases/{a}``."""
+    if ConfirmForm().validate_on_submit():
+        found = service.load_model(resource, model)
+        _attempt(
+            lambda: service.delete_alias(current_user, found, alias),
+            f"Alias {alias} removed from {model}.",
+        )
     return _to_model(resource, model)

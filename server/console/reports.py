@@ -1,6 +1,7 @@
 """Reports of a project in the console: the list, reading one (Markdown rendered sanitised),
-its comments and following it; writing and editing for those allowed. Forms post and
-redirect; the reports service and ``authorize`` decide."""
+its comments and following it; writing and editing for those allowed, and deleting a comment
+for its author or a team admin. Forms post and redirect; the reports service and
+``authorize`` decide."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..auth import can, requires
-from ..models import Project, Report
+from ..models import Project, Report, ReportComment
 from ..services import reports as service
 from . import bp
 from .data_forms import CommentForm, ReportForm
 from .forms import ConfirmForm
-from .loaders import load_project, load_report
+from .loaders import load_comment, load_project, load_report
 from .teams import PAGE, cursor_arg, team_flags
 
 REPORTS = "/teams/<team>/projects/<project>/reports"
@@ -83,11 +84,13 @@ def create_report(team: str, project: str, resource: Project):
 @requires("report:view", resource=load_report)
 def report_page(team: str, project: str, id: int, resource: Report):
     user = current_user
+    comments = service.first_comments(resource)
     return _page(
         "reports/show.html",
         resource.project,
         report=resource,
-        comments=service.first_comments(resource),
+        comments=comments,
+        deletable={c.id for c in comments if service.may_delete_comment(user, c)},
         followers=service.follower_count(resource),
         following=service.is_following(resource, user.id),
         can_comment=can(user, "report:comment", resource),
@@ -152,3 +155,15 @@ def comment_report(team: str, project: str, id: int, resource: Report):
     else:
         flash("Write something first.", "error")
     return _to_report(resource)
+
+
+@bp.post(REPORT + "/comments/<int:comment_id>/delete")
+@requires("report:comment", resource=load_comment)
+def delete_comment(team: str, project: str, id: int, comment_id: int, resource: ReportComment):
+    """Delete a comment (its author, or whoever may delete any report here: the service
+    refuses everybody else with 403), as ``DELETE .../comments/{id}``."""
+    report = resource.report
+    if ConfirmForm().validate_on_submit():
+        service.delete_comment(current_user, resource)
+        flash("Comment deleted.", "success")
+    return _to_report(report)

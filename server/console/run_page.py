@@ -1,6 +1,7 @@
 """``/teams/<team>/projects/<project>/runs/<run_id>``: one run — overview, config and summary
 as tables, a chart per logged metric (against step or time), files with download links,
-the artifact versions it logged — and stop, move and delete for those allowed.
+the artifact versions it logged and those it used — and stop, move and delete for those
+allowed.
 
 Charts are drawn here from :mod:`services.metric_series`, which bounds every series to 500
 points, so the page costs the same for a run of a thousand or a million steps.
@@ -121,6 +122,8 @@ def run_page(team: str, project: str, run_id: str, resource: Run):
         summary_rows=flatten(run.summary or {}),
         files=run_files.list_files(run, FILES_SHOWN),
         produced=run_lineage.produced_by(run),
+        used=run_lineage.used_by(run, current_user),
+        used_limit=run_lineage.LIMIT,
         system_keys=system_keys,
         system_charts=system_charts,
         log=run_logs.console_page(run, _page_number("log", None)),

@@ -3,6 +3,7 @@
 from .activity import ActivityDaily, ActivityDayTotal, ActivityMonthly, TeamStorageUsage
 from .api_key import ApiKey
 from .artifact import ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactVersion
+from .artifact_use import RunArtifactUse
 from .audit import AuditEvent
 from .console_session import ConsoleSession
 from .github import GithubConnection
@@ -49,6 +50,7 @@ __all__ = [
     "ReportComment",
     "ReportFollow",
     "Run",
+    "RunArtifactUse",
     "RunFile",
     "RunHistoryRow",
     "RunMetricBucket",

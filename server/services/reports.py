@@ -197,14 +197,19 @@ def add_comment(actor, report: Report, body: str) -> ReportComment:
     return load_comment(report, comment.id)
 
 
+def may_delete_comment(actor, comment: ReportComment) -> bool:
+    """Its author may, and whoever may delete any report of the team."""
+    # Checked on the comment, whose owner is its author: ``report:delete:own`` (members)
+    # never reaches someone else's comment, team-wide ``report:delete`` (admins) does.
+    return comment.created_by_id == actor.id or can(actor, "report:delete", comment)
+
+
 def delete_comment(actor, comment: ReportComment) -> None:
     """Delete a comment: its author may, and so may whoever may delete any report here.
 
     Raises Forbidden (``permission_denied``) for everybody else.
     """
-    # Checked on the comment, whose owner is its author: ``report:delete:own`` (members)
-    # never reaches someone else's comment, team-wide ``report:delete`` (admins) does.
-    if comment.created_by_id != actor.id and not can(actor, "report:delete", comment):
+    if not may_delete_comment(actor, comment):
         raise Forbidden(
             "Only the comment's author or a team admin can delete it.",
             code="permission_denied",

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..errors import Conflict, NotFound, OutpostError, ValidationFailed
 from ..models import ArtifactCollection, ArtifactVersion, Project
-from ..services import artifact_files, artifact_versions, artifacts, files
+from ..services import artifact_files, artifact_versions, artifacts, files, run_lineage
 from ..services.teams import load_team
 from . import locate
 from .runs import connection
@@ -210,7 +210,25 @@ def commit_artifact(input: dict[str, Any] | None = None, **_: Any) -> dict[str, 
 
 
 def use_artifact(input: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
-    return {"artifact": {"id": (input or {}).get("artifactID")}}
+    """Record that a run used a committed artifact, through the same services as REST
+    (``run:log`` on the run, ``artifact:view`` where the artifact lives); answer the artifact."""
+    data = input or {}
+    run = locate.run_named(
+        data.get("entityName"), data.get("projectName"), str(data.get("runName")), "run:log"
+    )
+    kind, ref = _unb64(data.get("artifactID"))
+    if kind != COMMITTED:
+        raise ValidationFailed(
+            f"{data.get('artifactID')!r} is not a committed artifact.", code="invalid_id"
+        )
+    path, _, version_ref = ref.rpartition(":")
+    team, project_name, name = (path.split("/", 2) + ["", "", ""])[:3]
+    version = run_lineage.source_version(
+        locate.principal(), run, artifact=name, version=version_ref, team=team,
+        project=project_name,
+    )  # fmt: skip
+    run_lineage.record_use(locate.principal(), run, version)
+    return {"artifact": artifact_node(version.collection, version)}
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 from server.extensions import db
 from server.models import Report
 from server.services import profile as profile_service
+from server.services import run_lineage
 from tests.console.data_world import BASE, seed
 from tests.console.test_csp_browser import RECORD_VIOLATIONS
 from tests.factories import PASSWORD
@@ -37,6 +38,8 @@ def world(app):
     world = seed(app, with_passwords=("mia", "vic", "otto"))
     profile_service.update_profile(world.users["vic"].id, {"beta_features": {"dark_mode": True}})
     world.report = db.session.query(Report).one().id
+    mia, r1 = world.users["mia"], world.runs["r1"]  # r1 used what it logged: both tables fill
+    run_lineage.record_use(mia, r1, run_lineage.source_version(mia, r1, artifact="mnist"))
     return world
 
 

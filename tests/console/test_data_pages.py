@@ -193,7 +193,9 @@ def test_run_page_overview_tables_files_artifacts_and_charts(as_user):
         and '<td class="mono">adam</td>' in page
     )
     assert "logs/output.log" in page and "train.csv" not in page
-    assert re.search(r"<td>mnist</td><td>dataset</td><td class=\"mono\">v0</td>", page)
+    produced = re.search(r'data-testid="produced">(.*?)</table>', page, re.S).group(1)
+    assert ">mnist</a></td><td>dataset</td>" in produced
+    assert f'href="{BASE}/artifacts/mnist/v0">v0</a>' in produced
     assert "/stop" not in page and "/delete" not in page  # view-only: no actions
     timed = html(as_user("vic").get(BASE + "/runs/r1?x=time"))
     assert 'data-axis="time"' in timed

@@ -30,6 +30,7 @@ def test_log_use_and_download_an_artifact(run_sdk, outpost):
             "version": got.version,
             "aliases": sorted(got.aliases),
             "type": got.type,
+            "reader": reader.id,
         }}))
         """
     )
@@ -44,3 +45,5 @@ def test_log_use_and_download_an_artifact(run_sdk, outpost):
     assert version["file_count"] == 2 and version["metadata"] == {"rows": 2}
     assert set(version["aliases"]) == {"latest", "best"}
     assert version["created_by"] == "bob"
+    used = outpost.ok(f"/teams/lab/projects/{project}/runs/{seen['reader']}/used-artifacts")
+    assert [(u["artifact"], u["version"]) for u in used["items"]] == [("ds", "v0")]
