@@ -1,7 +1,7 @@
 """artifact versions a run used (its inputs), with the time each was declared
 
 Revision ID: d4a7c2e9f1b6
-Revises: b7e2f4a91c03
+Revises: d4a7c2e9f150
 Create Date: 2026-12-04 22:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d4a7c2e9f1b6"
-down_revision = "b7e2f4a91c03"
+down_revision = "d4a7c2e9f150"
 branch_labels = None
 depends_on = None
 
