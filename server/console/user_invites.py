@@ -6,7 +6,9 @@ from flask_login import login_user
 from .. import ratelimit
 from ..auth import public
 from ..errors import OutpostError
+from ..services import oidc
 from ..services import user_invites as service
+from ..services.invitations import password_accounts_allowed
 from . import bp
 from .account_fields import check_account_form
 from .forms import AcceptInviteForm
@@ -29,10 +31,21 @@ def accept_invite(token: str):
             )
         except OutpostError as error:
             flash(error.message, "error")
-            return render_template("console/invite.html", form=form, email=user.email), error.status
+            return _page(form, user.email, error.status)
         session.permanent = True
         login_user(user)
         flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
         return redirect(url_for("console.home"))
-    status = 422 if form.errors else 200
-    return render_template("console/invite.html", form=form, email=user.email), status
+    return _page(form, user.email, 422 if form.errors else 200)
+
+
+def _page(form, email: str, status: int):
+    sso_label = oidc.button_label()  # with SSO set up, signing in there accepts the invitation
+    return render_template(
+        "console/invite.html",
+        form=form,
+        email=email,
+        sso_label=sso_label,
+        sso_url=url_for("console.oidc_login") if sso_label else None,
+        passwords=password_accounts_allowed(),
+    ), status

@@ -17,11 +17,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import clock
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import User, UserInvite
 from ..models.user import SEAT_TYPES
 from . import activity, audit
+from .invitations import password_accounts_allowed
 from .passwords import check_password_policy, hash_password
 from .seats import ensure_seat_available
 from .users import normalise_email, validate_username
@@ -174,8 +175,14 @@ def load_invite(token: str) -> tuple[UserInvite, User]:
 def accept_invite(token: str, *, username: str, display_name: str, password: str) -> User:
     """Finish an invitation: the invitee's username, display name and password; they become
     active. Raises NotFound (``invite_invalid``), ValidationFailed (``invalid_username``,
-    ``weak_password``), Conflict (``user_exists``, ``seat_limit_reached``)."""
+    ``weak_password``), Conflict (``user_exists``, ``seat_limit_reached``) and Forbidden
+    (``sso_only``): in SSO-only mode the invitee accepts by signing in with single sign-on."""
     invite, user = load_invite(token)
+    if not password_accounts_allowed():
+        raise Forbidden(
+            "Password sign-in is turned off on this server: accept with single sign-on.",
+            code="sso_only",
+        )
     username = validate_username(username)
     check_password_policy(password)
     taken = db.session.scalar(select(User.id).where(User.username == username, User.id != user.id))
