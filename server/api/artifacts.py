@@ -110,7 +110,10 @@ def _one_version(version: ArtifactVersion) -> dict[str, Any]:
 
 
 def file_dict(row: ArtifactFile) -> dict[str, Any]:
-    return {"path": row.path, "digest": row.digest, "size": row.size}
+    found = {"path": row.path, "digest": row.digest, "size": row.size}
+    if row.ref:  # a reference: the client resolves the URI; Outpost holds no bytes for it
+        found.update(ref=row.ref, ref_digest=row.ref_digest)
+    return found
 
 
 def _collection(resource: Project, name: str) -> ArtifactCollection:
@@ -351,6 +354,8 @@ def download_page(team, version: ArtifactVersion, query: PageQuery) -> dict[str,
     )
 
     def with_url(row: ArtifactFile) -> dict[str, Any]:
+        if row.ref:
+            return file_dict(row)  # no URL: the client fetches the reference itself
         url = files.download_url(team, artifact_files.object_key(row.digest), filename=row.path)
         return {**file_dict(row), **url}
 

@@ -100,7 +100,13 @@ def create_version(
 
 def manifest_entries(version: ArtifactVersion) -> list[artifact_files.ManifestEntry]:
     rows = db.session.execute(
-        select(ArtifactFile.path, ArtifactFile.digest, ArtifactFile.size)
+        select(
+            ArtifactFile.path,
+            ArtifactFile.digest,
+            ArtifactFile.size,
+            ArtifactFile.ref,
+            ArtifactFile.ref_digest,
+        )
         .where(ArtifactFile.version_id == version.id)
         .order_by(ArtifactFile.path)
     )

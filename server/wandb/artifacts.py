@@ -146,37 +146,21 @@ def _staging(state: dict[str, Any]) -> str:
     return f"wandb-{state['u']}"
 
 
-def create_artifact_files(input: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
-    edges = []
-    teams: dict[str, Project] = {}
-    for spec in (input or {}).get("artifactFiles") or []:
-        state = _pending(spec.get("artifactID"))
-        if state["u"] not in teams:
-            teams[state["u"]] = _writable(state)[0]
-        key = artifact_files.staging_key(_staging(state), "md5:" + _md5_hex(spec.get("md5")))
-        upload = files.upload_url(teams[state["u"]].team, key)
-        node = {
-            "storagePath": key,
-            "uploadUrl": upload["url"],
-            "uploadHeaders": _headers(upload),
-            "uploadMultipartUrls": None,
-            "artifact": {"id": spec.get("artifactID")},
-        }
-        edges.append({"node": node})
-    return {"files": {"edges": edges}}
+def _entry(path: str, entry: dict[str, Any]) -> tuple:
+    """One manifest entry as Outpost takes it: an uploaded file checked by its MD5, or a
+    reference (``ref``) that the client resolves itself and Outpost never fetches."""
+    if entry.get("ref") is not None:
+        return (path, entry.get("digest"), int(entry.get("size") or 0), entry["ref"])
+    return (path, "md5:" + _md5_hex(entry["digest"]), int(entry["size"]))
 
 
-def _entries(manifest: bytes) -> list[tuple[str, str, int]]:
+def _entries(manifest: bytes) -> list[tuple]:
     try:
         contents = json.loads(manifest)["contents"]
-        return [
-            (path, "md5:" + _md5_hex(entry["digest"]), int(entry["size"]))
-            for path, entry in contents.items()
-        ]
+        return [_entry(path, entry) for path, entry in contents.items()]
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ValidationFailed(
-            "The manifest is not a W&B artifact manifest with file digests and sizes "
-            "(reference artifacts are not supported).",
+            "The manifest is not a W&B artifact manifest with file digests and sizes.",
             code="invalid_manifest",
         ) from None
 
@@ -308,7 +292,10 @@ def _files(collection, version, after, first) -> dict[str, Any]:
                 "__typename": "File",
                 "name": entry.path,
                 "sizeBytes": entry.size,
-                "directUrl": _download(project.team, artifact_files.object_key(entry.digest)),
+                # A reference has no bytes here: the client resolves it from the manifest.
+                "directUrl": None
+                if entry.ref
+                else _download(project.team, artifact_files.object_key(entry.digest)),
             },
         }
         for n, entry in enumerate(chosen)
@@ -376,7 +363,6 @@ QUERIES: dict[str, Any] = {"artifact": resolve_artifact}
 MUTATIONS: dict[str, Any] = {
     "createArtifact": create_artifact,
     "createArtifactManifest": create_artifact_manifest,
-    "createArtifactFiles": create_artifact_files,
     "commitArtifact": commit_artifact,
     "useArtifact": use_artifact,
 }

@@ -15,14 +15,18 @@ from graphql import GraphQLError, parse, value_from_ast_untyped
 
 from ..auth import requires
 from ..errors import BadRequest, OutpostError
-from . import artifacts, runs, viewer
+from . import artifact_uploads, artifacts, runs, viewer
 from .executor import Context, complete, fragments_of, operation_of
 from .schema import type_info
 
 MAX_QUERY_CHARS = 100_000
 
 QUERIES: dict[str, Any] = {**viewer.QUERIES, **runs.QUERIES, **artifacts.QUERIES}
-MUTATIONS: dict[str, Any] = {**runs.MUTATIONS, **artifacts.MUTATIONS}
+MUTATIONS: dict[str, Any] = {
+    **runs.MUTATIONS,
+    **artifacts.MUTATIONS,
+    **artifact_uploads.MUTATIONS,
+}
 _ROOT_FIELDS = {"Query": sorted(QUERIES), "Mutation": sorted(MUTATIONS)}
 
 
