@@ -29,6 +29,9 @@ from .shapes import iso, load_json
 PENDING, COMMITTED = "PendingArtifact", "Artifact"
 STAGING = "artifacts/wandb-staging/"
 CLIENT_MANIFESTS = "artifacts/wandb-manifests/"
+# What a pending artifact became: the SDK's ``log_artifact(...).wait()`` asks for the
+# artifact by the id ``createArtifact`` gave it, after the commit.
+COMMITTED_AS = "artifacts/wandb-committed/"
 
 
 def _b64(text: str) -> str:
@@ -189,6 +192,8 @@ def commit_artifact(input: dict[str, Any] | None = None, **_: Any) -> dict[str, 
         artifact_versions.delete_version(version)
         raise
     artifact_files.write_object(project.team, CLIENT_MANIFESTS + f"{version.id}.json", manifest)
+    label = f"{collection.name}:v{version.version}"
+    artifact_files.write_object(project.team, COMMITTED_AS + state["u"], label.encode())
     files.delete(project.team, staged)
     return {"artifact": artifact_node(collection, version)}
 
@@ -292,10 +297,10 @@ def _files(collection, version, after, first) -> dict[str, Any]:
                 "__typename": "File",
                 "name": entry.path,
                 "sizeBytes": entry.size,
-                # A reference has no bytes here: the client resolves it from the manifest.
-                "directUrl": None
-                if entry.ref
-                else _download(project.team, artifact_files.object_key(entry.digest)),
+                # The SDK downloads the entries listed here; a reference it resolves itself
+                # (Outpost holds no bytes for it), so its URL is the reference's own.
+                "directUrl": entry.ref
+                or _download(project.team, artifact_files.object_key(entry.digest)),
             },
         }
         for n, entry in enumerate(chosen)
@@ -344,9 +349,22 @@ def project_artifact_fields(project: Project) -> dict[str, Any]:
     }
 
 
+def _committed_as(artifact_id: Any) -> str | None:
+    """``team/project/name:vN`` that a pending artifact committed as, or None."""
+    state = _pending(artifact_id)
+    try:
+        project = locate.project_named(state["t"], state["p"], "artifact:view")
+    except NotFound:
+        return None
+    label = artifact_files.read_object(project.team, COMMITTED_AS + state["u"], limit=1024)
+    return f"{state['t']}/{state['p']}/{label.decode()}" if label else None
+
+
 def resolve_artifact(id: Any = None, **_: Any) -> dict[str, Any] | None:
     kind, ref = _unb64(id)
-    if kind != COMMITTED:
+    if kind == PENDING:
+        kind, ref = COMMITTED, _committed_as(id)
+    if kind != COMMITTED or not ref:
         return None
     path, _, version_ref = ref.rpartition(":")
     team, project_name, name = (path.split("/", 2) + ["", "", ""])[:3]

@@ -233,8 +233,14 @@ def test_reference_entries_commit_without_bytes_and_are_listed(make_app):
     downloads = client.get(f"{base}/download", headers=auth).json["items"]
     assert all("url" not in f and f["ref"] for f in downloads)
     committed_id = committed["data"]["commitArtifact"]["artifact"]["id"]
+    # log_artifact(...).wait() asks by the id createArtifact gave, after the commit
+    by_pending = gql(
+        client, key, "query A($id: ID!) { artifact(id: $id) { id } }", {"id": artifact_id}
+    ).json["data"]["artifact"]
+    assert by_pending == {"id": committed_id}
     nodes = gql(client, key, MEMBERSHIP_FILES, {"id": committed_id}).json["data"]["artifact"]
-    assert [e["node"]["directUrl"] for e in nodes["files"]["edges"]] == [None, None, None]
+    urls = {e["node"]["name"]: e["node"]["directUrl"] for e in nodes["files"]["edges"]}
+    assert urls == {path: entry["ref"] for path, entry in REFS.items()}  # never Outpost's
 
 
 @pytest.mark.parametrize(
