@@ -49,6 +49,8 @@ MD5_DIGEST_RE = re.compile(r"^md5:[0-9a-f]{32}$")
 MAX_CLIENT_MANIFEST_BYTES = 64 * 1024 * 1024
 # One pre-signed PUT carries one file: the S3 limit for a single upload.
 MAX_FILE_BYTES = 5 * 1024**3
+# A door whose clients upload large files in parts (the W&B SDK): S3's largest object.
+MAX_MULTIPART_FILE_BYTES = 5 * 1024**4
 MAX_FILES = 10_000
 _CHUNK = 500  # digests per IN (...) list
 
@@ -91,7 +93,9 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
         yield items[start : start + _CHUNK]
 
 
-def _entry(path: str, digest: str, size: int, ref: str | None = None) -> ManifestEntry:
+def _entry(
+    path: str, digest: str, size: int, ref: str | None = None, *, limit: int = MAX_FILE_BYTES
+) -> ManifestEntry:
     files.check_relative_path(path)
     if ref is not None:
         return _reference_entry(path, digest, size, ref)
@@ -102,9 +106,9 @@ def _entry(path: str, digest: str, size: int, ref: str | None = None) -> Manifes
             code="invalid_digest",
             path=path,
         )
-    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_FILE_BYTES:
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= limit:
         raise ValidationFailed(
-            f"{path}: the size must be a whole number of bytes from 0 to {MAX_FILE_BYTES}.",
+            f"{path}: the size must be a whole number of bytes from 0 to {limit}.",
             code="invalid_size",
             path=path,
         )
@@ -121,14 +125,16 @@ def _reference_entry(path: str, digest: str, size: int, ref: str) -> ManifestEnt
     return ManifestEntry(path, identity, size, ref, digest)
 
 
-def validate_manifest(raw: Iterable[tuple]) -> list[ManifestEntry]:
+def validate_manifest(
+    raw: Iterable[tuple], max_file_bytes: int = MAX_FILE_BYTES
+) -> list[ManifestEntry]:
     """Check ``(path, digest, size)`` triples, or ``(path, client digest, size, uri)`` for a
     reference entry (``artifact_references``); return the entries sorted by path.
 
     Raises ValidationFailed: ``invalid_path``, ``invalid_digest``, ``invalid_size``,
     ``duplicate_path``, ``digest_size_mismatch`` (one digest given two sizes), ``too_many_files``.
     """
-    entries = [_entry(*item) for item in raw]
+    entries = [_entry(*item, limit=max_file_bytes) for item in raw]
     if len(entries) > MAX_FILES:
         raise ValidationFailed(f"A version holds at most {MAX_FILES} files.", code="too_many_files")
     seen_paths: set[str] = set()

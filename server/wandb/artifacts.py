@@ -182,6 +182,8 @@ def commit_artifact(input: dict[str, Any] | None = None, **_: Any) -> dict[str, 
         metadata=state["m"],
         description=str(state["d"])[:1000],
         run_id=state["r"],
+        # the SDK uploads files of 2 GiB and more in parts (or, on GCS, in one PUT)
+        max_file_bytes=artifact_files.MAX_MULTIPART_FILE_BYTES,
     )
     try:
         version = artifact_versions.commit_version(
