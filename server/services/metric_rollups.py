@@ -106,7 +106,8 @@ def _merge(run_pk: int, cells: list[dict]) -> None:
     if not cells:
         return
     dialect = db.engine.dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(B)
+    # The table, not the mapped class: a Core executemany skips the ORM's per-row bookkeeping.
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(B.__table__)
     new = stmt.excluded
 
     def lower(a, b):
