@@ -8,6 +8,7 @@ error for it (its data null), with Outpost's error code in ``extensions``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import request
@@ -51,9 +52,16 @@ def _with_defaults(operation, variables: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+@lru_cache(maxsize=256)
+def _parsed(query: str):
+    """SDKs send the same few documents over and over: parse each once per worker (the
+    executor only reads the tree)."""
+    return parse(query)
+
+
 def execute(query: str, variables: dict[str, Any], name: str | None) -> dict[str, Any]:
     try:
-        document = parse(query)
+        document = _parsed(query)
     except GraphQLError as exc:
         raise BadRequest(f"GraphQL syntax error: {exc.message}", code="malformed_graphql") from None
     operation = operation_of(document, name)
