@@ -205,6 +205,12 @@ def test_parts_with_other_bytes_fail_the_commit(make_app):
     other, _ = _start(client, key, name="other")
     foreign = _complete(client, key, other, node, etags)
     assert foreign["errors"][0]["extensions"]["code"] == "invalid_storage_path"
+    again, _ = _start(client, key)
+    node = _files_node(client, key, again, b"".join(parts), parts)
+    aborted = _complete(client, key, again, node, [], action="Abort")
+    assert "errors" not in aborted, aborted
+    gone = _complete(client, key, again, node, etags)
+    assert gone["errors"][0]["extensions"]["code"] == "invalid_multipart_upload"
 
 
 REFS = {
