@@ -334,7 +334,7 @@ def version_uploads(team: str, project: str, name: str, version: str, resource: 
     permission="artifact:view",
     resource=load_project,
     query=PageQuery,
-    summary="The version's manifest: path, sha256 and size of each file",
+    summary="The version's manifest: path, digest and size of each file (and URI of a reference)",
 )
 def list_files(
     team: str, project: str, name: str, version: str, resource: Project, query: PageQuery
