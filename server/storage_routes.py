@@ -47,7 +47,7 @@ def _translate(exc: Exception) -> OutpostError:
         return error
     if isinstance(exc, IncompleteUpload):
         return BadRequest(str(exc), code="incomplete_upload")
-    return BadRequest(str(exc), code="storage_error")
+    return BadRequest(str(exc), code=getattr(exc, "code", "storage_error"))
 
 
 @bp.route("/storage/fs/<token>", methods=["GET", "HEAD", "PUT"])
@@ -63,8 +63,10 @@ def signed_object(token: str):
             # the body to disk. Flask reads None as "use the app's MAX_CONTENT_LENGTH", and
             # Werkzeug refuses a body that reaches a maximum exactly: lift it with a number.
             request.max_content_length = sys.maxsize
-            info = provider.store_upload(grant, request.stream)
-            return {"key": info.key, "size": info.size, "etag": info.etag}, 200
+            info = provider.store_upload(grant, request.stream, request.headers.get("Content-MD5"))
+            body = {"key": info.key, "size": info.size, "etag": info.etag}
+            # As S3 does: multipart clients collect each part's ETag from this header.
+            return body, 200, {"ETag": f'"{info.etag}"'}
         download = provider.open_download(token, request.method)
     except StorageError as exc:
         raise _translate(exc) from None

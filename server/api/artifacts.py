@@ -110,7 +110,10 @@ def _one_version(version: ArtifactVersion) -> dict[str, Any]:
 
 
 def file_dict(row: ArtifactFile) -> dict[str, Any]:
-    return {"path": row.path, "digest": row.digest, "size": row.size}
+    found = {"path": row.path, "digest": row.digest, "size": row.size}
+    if row.ref:  # a reference: the client resolves the URI; Outpost holds no bytes for it
+        found.update(ref=row.ref, ref_digest=row.ref_digest)
+    return found
 
 
 def _collection(resource: Project, name: str) -> ArtifactCollection:
@@ -331,7 +334,7 @@ def version_uploads(team: str, project: str, name: str, version: str, resource: 
     permission="artifact:view",
     resource=load_project,
     query=PageQuery,
-    summary="The version's manifest: path, sha256 and size of each file",
+    summary="The version's manifest: path, digest and size of each file (and URI of a reference)",
 )
 def list_files(
     team: str, project: str, name: str, version: str, resource: Project, query: PageQuery
@@ -351,6 +354,8 @@ def download_page(team, version: ArtifactVersion, query: PageQuery) -> dict[str,
     )
 
     def with_url(row: ArtifactFile) -> dict[str, Any]:
+        if row.ref:
+            return file_dict(row)  # no URL: the client fetches the reference itself
         url = files.download_url(team, artifact_files.object_key(row.digest), filename=row.path)
         return {**file_dict(row), **url}
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..api.pagination import paginate
 from ..auth import can, requires
-from ..errors import OutpostError
+from ..errors import NotFound, OutpostError
 from ..extensions import db
 from ..models import ArtifactFile, ArtifactVersion, Project, RunArtifactUse
 from ..services import artifact_aliases, artifact_files, artifact_listing, files, run_lineage
@@ -99,6 +99,11 @@ def artifact_file(team: str, project: str, name: str, version: str, path: str, r
     """Download one file of a committed version: a redirect to a short-lived signed URL."""
     found = service.require_committed(_version(resource, name, version))
     row = artifact_listing.load_version_file(found, path)
+    if row.ref:
+        raise NotFound(
+            f"{path} is a reference to {row.ref}; Outpost holds no bytes for it.",
+            code="reference_entry",
+        )
     signed = files.download_url(resource.team, artifact_files.object_key(row.digest))
     return redirect(signed["url"])
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -99,7 +100,12 @@ class ArtifactVersion(db.Model):
 
 
 class ArtifactFile(db.Model):
-    """One manifest entry; the object key is derived from ``digest``."""
+    """One manifest entry; the object key is derived from ``digest``.
+
+    A reference entry (W&B ``add_reference``) has ``ref``, the URI the client resolves itself,
+    and ``ref_digest``, the client's digest or ETag of it; Outpost holds no bytes for it and
+    never fetches the URI. Its ``digest`` is ``ref:`` plus a hash of the reference.
+    """
 
     __tablename__ = "artifact_files"
     __table_args__ = (
@@ -114,6 +120,8 @@ class ArtifactFile(db.Model):
     path: Mapped[str] = mapped_column(String(512))
     digest: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
+    ref: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ref_digest: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
 
 class ArtifactAlias(db.Model):

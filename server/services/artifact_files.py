@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import Conflict, OutpostError, ValidationFailed
 from ..extensions import db
 from ..models import ArtifactFile, ArtifactVersion, Team
-from . import files
+from . import artifact_references, files
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ MD5_DIGEST_RE = re.compile(r"^md5:[0-9a-f]{32}$")
 MAX_CLIENT_MANIFEST_BYTES = 64 * 1024 * 1024
 # One pre-signed PUT carries one file: the S3 limit for a single upload.
 MAX_FILE_BYTES = 5 * 1024**3
+# A door whose clients upload large files in parts (the W&B SDK): S3's largest object.
+MAX_MULTIPART_FILE_BYTES = 5 * 1024**4
 MAX_FILES = 10_000
 _CHUNK = 500  # digests per IN (...) list
 
@@ -58,6 +60,8 @@ class ManifestEntry:
     path: str
     digest: str
     size: int
+    ref: str | None = None  # a reference entry: the URI the client resolves (no bytes here)
+    ref_digest: str | None = None  # the client's digest (MD5, ETag) of the reference
 
 
 def object_key(digest: str) -> str:
@@ -89,8 +93,12 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
         yield items[start : start + _CHUNK]
 
 
-def _entry(path: str, digest: str, size: int) -> ManifestEntry:
+def _entry(
+    path: str, digest: str, size: int, ref: str | None = None, *, limit: int = MAX_FILE_BYTES
+) -> ManifestEntry:
     files.check_relative_path(path)
+    if ref is not None:
+        return _reference_entry(path, digest, size, ref)
     digest = (digest or "").lower().removeprefix("sha256:")
     if not DIGEST_RE.match(digest) and not MD5_DIGEST_RE.match(digest):
         raise ValidationFailed(
@@ -98,22 +106,35 @@ def _entry(path: str, digest: str, size: int) -> ManifestEntry:
             code="invalid_digest",
             path=path,
         )
-    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_FILE_BYTES:
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= limit:
         raise ValidationFailed(
-            f"{path}: the size must be a whole number of bytes from 0 to {MAX_FILE_BYTES}.",
+            f"{path}: the size must be a whole number of bytes from 0 to {limit}.",
             code="invalid_size",
             path=path,
         )
     return ManifestEntry(path, digest, size)
 
 
-def validate_manifest(raw: Iterable[tuple[str, str, int]]) -> list[ManifestEntry]:
-    """Check ``(path, digest, size)`` triples; return the entries sorted by path.
+def _reference_entry(path: str, digest: str, size: int, ref: str) -> ManifestEntry:
+    ref, digest = artifact_references.check_reference(path, ref, digest)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValidationFailed(
+            f"{path}: the size must be a whole number of bytes.", code="invalid_size", path=path
+        )
+    identity = artifact_references.reference_digest(ref, digest, size)
+    return ManifestEntry(path, identity, size, ref, digest)
+
+
+def validate_manifest(
+    raw: Iterable[tuple], max_file_bytes: int = MAX_FILE_BYTES
+) -> list[ManifestEntry]:
+    """Check ``(path, digest, size)`` triples, or ``(path, client digest, size, uri)`` for a
+    reference entry (``artifact_references``); return the entries sorted by path.
 
     Raises ValidationFailed: ``invalid_path``, ``invalid_digest``, ``invalid_size``,
     ``duplicate_path``, ``digest_size_mismatch`` (one digest given two sizes), ``too_many_files``.
     """
-    entries = [_entry(path, digest, size) for path, digest, size in raw]
+    entries = [_entry(*item, limit=max_file_bytes) for item in raw]
     if len(entries) > MAX_FILES:
         raise ValidationFailed(f"A version holds at most {MAX_FILES} files.", code="too_many_files")
     seen_paths: set[str] = set()
@@ -185,7 +206,7 @@ def upload_plan(
     paths: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
     for entry in entries:
-        if entry.digest not in skip:
+        if entry.digest not in skip and entry.ref is None:
             paths.setdefault(entry.digest, []).append(entry.path)
             sizes[entry.digest] = entry.size
     return [
@@ -204,7 +225,8 @@ def stored_digests(team: Team, version_id: int, digests: Iterable[str]) -> set[s
     return {
         d
         for d in set(digests)
-        if files.stat(team, staging_key(version_id, d)) is not None
+        if not artifact_references.is_reference(d)
+        and files.stat(team, staging_key(version_id, d)) is not None
         or files.stat(team, object_key(d)) is not None
     }
 
@@ -278,7 +300,7 @@ def verify_objects(team: Team, version_id: int, entries: list[ManifestEntry], kn
     """
     from ..storage import DigestMismatch, ObjectChanged
 
-    unique = {e.digest: e.size for e in entries if e.digest not in known}
+    unique = {e.digest: e.size for e in entries if e.digest not in known and e.ref is None}
     paths = _paths_by_digest(entries)
     where = _locate_uploads(team, version_id, unique, paths)
     mismatches = []
@@ -377,7 +399,10 @@ def release_objects(team: Team, digests: set[str], manifest_keys: list[str]) -> 
                 ArtifactFile.team_id == team.id, ArtifactFile.digest.in_(chunk)
             )
             still_used.update(db.session.scalars(stmt.distinct()))
-        for key in [object_key(d) for d in sorted(digests - still_used)] + manifest_keys:
+        unused = [
+            d for d in sorted(digests - still_used) if not artifact_references.is_reference(d)
+        ]
+        for key in [object_key(d) for d in unused] + manifest_keys:
             files.delete(team, key)
     except (OutpostError, SQLAlchemyError) as exc:
         db.session.rollback()

@@ -51,11 +51,12 @@ def create_version(
     metadata: dict[str, Any] | None = None,
     description: str = "",
     run_id: str | None = None,
+    max_file_bytes: int = artifact_files.MAX_FILE_BYTES,
 ) -> tuple[ArtifactVersion, list[dict[str, Any]]]:
     """Create a pending version with its manifest; return it with pre-signed uploads for the
     objects the team does not hold yet. Raises ValidationFailed for a bad manifest, metadata or
     run id; storage errors as 502/503 (nothing is kept)."""
-    entries = artifact_files.validate_manifest(manifest)
+    entries = artifact_files.validate_manifest(manifest, max_file_bytes)
     metadata = check_metadata(metadata)
     if run_id is not None:
         check_name(RUN_ID_RE, run_id, "invalid_run_id", "run id")
@@ -100,7 +101,13 @@ def create_version(
 
 def manifest_entries(version: ArtifactVersion) -> list[artifact_files.ManifestEntry]:
     rows = db.session.execute(
-        select(ArtifactFile.path, ArtifactFile.digest, ArtifactFile.size)
+        select(
+            ArtifactFile.path,
+            ArtifactFile.digest,
+            ArtifactFile.size,
+            ArtifactFile.ref,
+            ArtifactFile.ref_digest,
+        )
         .where(ArtifactFile.version_id == version.id)
         .order_by(ArtifactFile.path)
     )

@@ -28,7 +28,7 @@ from ..models import (
     Project,
     RegisteredModel,
 )
-from . import artifact_files, audit
+from . import artifact_files, artifact_references, audit
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -200,7 +200,11 @@ def stored_objects(version_ids) -> tuple[set[str], list[str]]:
         .where(ArtifactVersion.id.in_(version_ids), ArtifactVersion.state == "pending")
         .distinct()
     )
-    staging = [artifact_files.staging_key(vid, digest) for vid, digest in staged]
+    staging = [
+        artifact_files.staging_key(vid, digest)
+        for vid, digest in staged
+        if not artifact_references.is_reference(digest)
+    ]
     digests = set(
         db.session.scalars(
             select(ArtifactFile.digest).where(ArtifactFile.version_id.in_(version_ids)).distinct()

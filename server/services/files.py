@@ -217,3 +217,53 @@ def delete(team: Team, relative: str) -> None:
         where.provider.delete_object(where.bucket, where.key(relative))
     except StorageError as exc:
         raise storage_error(exc) from None
+
+
+# -- multipart uploads (one large object in parts, on providers that offer it) ------------------
+
+
+def multipart_supported(team: Team) -> bool:
+    return bool(team_location(team).provider.supports_multipart)
+
+
+def start_multipart(team: Team, relative: str, part_numbers: list[int]) -> dict[str, Any]:
+    """Begin a multipart upload of one object; return its upload id and a pre-signed PUT per
+    part (each answers the part's ETag, which completing needs)."""
+    from ..storage import StorageError
+
+    seconds = current_app.config["OUTPOST"].storage_upload_url_seconds
+    where = team_location(team)
+    key = where.key(relative)
+    try:
+        upload_id = where.provider.start_multipart(where.bucket, key)
+        urls = {
+            n: where.provider.presign_part(where.bucket, key, upload_id, n, expires_in=seconds)
+            for n in part_numbers
+        }
+    except StorageError as exc:
+        raise storage_error(exc) from None
+    return {"upload_id": upload_id, "parts": urls, "expires_at": _expiry(seconds)}
+
+
+def complete_multipart(
+    team: Team, relative: str, upload_id: str, parts: list[tuple[int, str]]
+) -> None:
+    """Join the uploaded parts into the object. Raises the storage error (``invalid_multipart
+    _upload`` when a part is missing or differs from what was listed) as an OutpostError."""
+    from ..storage import StorageError
+
+    where = team_location(team)
+    try:
+        where.provider.complete_multipart(where.bucket, where.key(relative), upload_id, parts)
+    except StorageError as exc:
+        raise storage_error(exc) from None
+
+
+def abort_multipart(team: Team, relative: str, upload_id: str) -> None:
+    from ..storage import StorageError
+
+    where = team_location(team)
+    try:
+        where.provider.abort_multipart(where.bucket, where.key(relative), upload_id)
+    except StorageError as exc:
+        raise storage_error(exc) from None

@@ -66,26 +66,34 @@ def row_time(data: dict[str, Any], arrived: datetime) -> float:
 
 
 def _aggregate(levels: Iterable[int], rows: Iterable[tuple[int, dict, float]]) -> list[dict]:
+    """Fold rows into one cell per (level, key, bucket). The hot path of every history batch:
+    plain comparisons, shifts and keys computed once per row."""
     acc: dict[tuple[int, str, int], list] = {}
-    levels = list(levels)
+    shifts = [(level, FANOUT_BITS * level) for level in levels]
     for step, data, t in rows:
         for key, raw in data.items():
-            value = numeric(raw)
-            if value is None or key.startswith("_") or len(key) > KEY_LIMIT:
+            if key[:1] == "_" or len(key) > KEY_LIMIT:
                 continue
-            for level in levels:
-                slot = (level, key, step >> (FANOUT_BITS * level))
+            value = numeric(raw)
+            if value is None:
+                continue
+            for level, shift in shifts:
+                slot = (level, key, step >> shift)
                 cell = acc.get(slot)
                 if cell is None:
                     acc[slot] = [1, step, step, value, value, value, t, t]
-                else:
-                    cell[0] += 1
-                    cell[2] = step
-                    cell[3] = min(cell[3], value)
-                    cell[4] = max(cell[4], value)
-                    cell[5] += value
-                    cell[6] = min(cell[6], t)
-                    cell[7] = max(cell[7], t)
+                    continue
+                cell[0] += 1
+                cell[2] = step
+                if value < cell[3]:
+                    cell[3] = value
+                if value > cell[4]:
+                    cell[4] = value
+                cell[5] += value
+                if t < cell[6]:
+                    cell[6] = t
+                if t > cell[7]:
+                    cell[7] = t
     names = ("count", "step_min", "step_max", "vmin", "vmax", "vsum", "t_min", "t_max")
     return [
         {"level": level, "key": key, "bucket": bucket, **dict(zip(names, cell, strict=True))}
@@ -98,7 +106,8 @@ def _merge(run_pk: int, cells: list[dict]) -> None:
     if not cells:
         return
     dialect = db.engine.dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(B)
+    # The table, not the mapped class: a Core executemany skips the ORM's per-row bookkeeping.
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(B.__table__)
     new = stmt.excluded
 
     def lower(a, b):

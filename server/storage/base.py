@@ -278,6 +278,31 @@ class StorageProvider(ABC):
     ) -> PresignedUpload:
         """A URL (plus headers to send) to PUT the object; ``content_length`` pins the size."""
 
+    # -- multipart uploads (providers with ``supports_multipart``) ----------------------------
+
+    supports_multipart: ClassVar[bool] = False
+
+    def start_multipart(self, bucket: str, key: str) -> str:
+        """Begin a multipart upload to ``key``; return its upload id."""
+        raise NotImplementedError
+
+    def presign_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, expires_in: int = 86400
+    ) -> str:
+        """A URL to PUT part ``part_number`` (1-based); the response carries the part's ETag."""
+        raise NotImplementedError
+
+    def complete_multipart(
+        self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> None:
+        """Join the ``(part number, ETag)`` parts, in order, into the object at ``key``.
+        Raises InvalidMultipart (unknown upload, a part missing or with another ETag)."""
+        raise NotImplementedError
+
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
+        """Discard an unfinished multipart upload and its parts; an unknown one is no error."""
+        raise NotImplementedError
+
     # -- verified objects -------------------------------------------------------------------
 
     @abstractmethod

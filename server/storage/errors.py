@@ -142,6 +142,13 @@ class UploadTooLarge(StorageError):
     http_status = 413
 
 
+class InvalidMultipart(StorageError):
+    """A multipart upload cannot complete: unknown upload, or parts missing or not as listed."""
+
+    code = "invalid_multipart_upload"
+    http_status = 400
+
+
 class IncompleteUpload(StorageError):
     """An upload ended before the announced Content-Length was received."""
 

@@ -37,6 +37,7 @@ from .errors import (
     StorageUnavailable,
     UploadTooLarge,
 )
+from .fs_parts import JoinedFiles, PartStore
 from .results import BucketConfig, ObjectInfo, PresignedUpload
 from .serving import Delivery, delivery_for
 
@@ -44,6 +45,7 @@ ROUTE_PREFIX = "/storage/fs/"
 TOKEN_SALT = "outpost.storage.fs-url"
 CHUNK = 1024 * 1024
 META_DIR = ".outpost"
+MAX_PART_BYTES = 5 * 1024**3  # as S3
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class UploadGrant:
     key: str
     limit: int | None
     expected: int | None
+    upload_id: str | None = None  # a part of this multipart upload (``fs_parts``)
+    part: int | None = None
 
 
 def _checked_key(key: str) -> str:
@@ -108,6 +112,7 @@ class FilesystemProvider(StorageProvider):
             raise StorageConfigError("Filesystem storage needs a signing secret for its URLs.")
         self.root = Path(settings.root_dir)
         self._serializer = URLSafeSerializer(settings.signing_secret, salt=TOKEN_SALT)
+        self._parts = PartStore(self.root / META_DIR)
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -231,9 +236,11 @@ class FilesystemProvider(StorageProvider):
         limit=None,
         exact=False,
         name=None,
+        **extra,
     ) -> str:
         _checked_key(key)
         payload = {"b": bucket, "k": key, "m": method, "e": int(time.time()) + int(expires_in)}
+        payload.update(extra)
         if limit is not None:
             payload["n"] = int(limit)
         if exact:
@@ -287,14 +294,23 @@ class FilesystemProvider(StorageProvider):
             raise IncompleteUpload(
                 f"This URL takes exactly {expected} bytes, not {content_length}."
             )
-        return UploadGrant(bucket, key, limit, expected)
+        return UploadGrant(bucket, key, limit, expected, payload.get("u"), payload.get("p"))
 
-    def store_upload(self, grant: UploadGrant, stream: BinaryIO) -> ObjectInfo:
-        """Stream the body to disk in chunks (never whole in memory) and put it in place.
+    def store_upload(
+        self, grant: UploadGrant, stream: BinaryIO, content_md5: str | None = None
+    ) -> ObjectInfo:
+        """Stream the body to disk in chunks (never whole in memory) and put it in place; a
+        part of a multipart upload goes to that upload (its ETag is its MD5).
 
         Raises UploadTooLarge, IncompleteUpload (fewer bytes than expected: an existing object
-        is kept), BucketNotFound, InvalidObjectKey.
+        is kept), BucketNotFound, InvalidObjectKey, InvalidMultipart.
         """
+        if grant.upload_id is not None:
+            etag = self._parts.store(
+                grant.bucket, grant.key, grant.upload_id, grant.part, stream,
+                limit=grant.limit, expected=grant.expected, content_md5=content_md5,
+            )  # fmt: skip
+            return ObjectInfo(key=grant.key, size=grant.expected or 0, etag=etag)
         self._write_stream(grant.bucket, grant.key, stream, grant.limit, grant.expected)
         return self._info(grant.key, self._object_path(grant.bucket, grant.key))
 
@@ -316,6 +332,36 @@ class FilesystemProvider(StorageProvider):
             raise ObjectNotFound(f"{bucket}/{key} does not exist.")
         delivery = delivery_for(payload.get("f") or key)
         return Download(path=path, info=self._info(key, path), delivery=delivery)
+
+    # -- multipart uploads (fs_parts) -------------------------------------------------------
+
+    supports_multipart = True
+
+    def start_multipart(self, bucket, key):
+        _checked_key(key)
+        self._existing_bucket(bucket)
+        try:
+            return self._parts.start(bucket, key)
+        except OSError as exc:
+            raise self._not_writable(exc) from exc
+
+    def presign_part(self, bucket, key, upload_id, part_number, expires_in=86400):
+        PartStore.check_part_number(part_number)
+        limit = self.settings.max_upload_bytes or MAX_PART_BYTES
+        token = self._sign(bucket, key, "PUT", expires_in, limit, u=upload_id, p=part_number)
+        return self._url(token)
+
+    def complete_multipart(self, bucket, key, upload_id, parts):
+        where, paths = self._parts.parts(bucket, key, upload_id, parts)
+        joined = JoinedFiles(paths)
+        try:
+            self._write_stream(bucket, key, joined, None, None)
+        finally:
+            joined.close()
+        self._parts.discard(bucket, key, upload_id)
+
+    def abort_multipart(self, bucket, key, upload_id):
+        self._parts.discard(bucket, key, upload_id)
 
     # -- verified objects -------------------------------------------------------------------
 

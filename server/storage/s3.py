@@ -26,6 +26,7 @@ from .errors import (
     BucketNotFound,
     BucketTaken,
     InvalidCredentials,
+    InvalidMultipart,
     ObjectChanged,
     ObjectNotFound,
     StorageConfigError,
@@ -331,6 +332,55 @@ class S3Provider(StorageProvider):
                 "put_object", Params=params, ExpiresIn=expires_in
             )
         return PresignedUpload(url=url, headers=headers, expires_in=expires_in)
+
+    # -- multipart uploads ------------------------------------------------------------------
+
+    supports_multipart = True
+
+    def start_multipart(self, bucket, key):
+        with self._translated("start a multipart upload to", f"{bucket}/{key}"):
+            created = self.client.create_multipart_upload(
+                Bucket=bucket, Key=key, **self._sse_params()
+            )
+        return created["UploadId"]
+
+    def presign_part(self, bucket, key, upload_id, part_number, expires_in=86400):
+        params = {"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number}
+        with self._translated("sign a part upload URL for", f"{bucket}/{key}"):
+            return self._presign_client.generate_presigned_url(
+                "upload_part", Params=params, ExpiresIn=expires_in
+            )
+
+    def complete_multipart(self, bucket, key, upload_id, parts):
+        listed = [{"PartNumber": n, "ETag": etag} for n, etag in sorted(parts)]
+        with self._translated("complete the multipart upload to", f"{bucket}/{key}"):
+            try:
+                self.client.complete_multipart_upload(
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": listed},
+                )
+            except ClientError as exc:
+                if _code(exc) in (
+                    "NoSuchUpload",
+                    "InvalidPart",
+                    "InvalidPartOrder",
+                    "EntityTooSmall",
+                    "MalformedXML",
+                ):
+                    raise InvalidMultipart(
+                        f"The multipart upload to {key} cannot complete ({_code(exc)})."
+                    ) from exc
+                raise
+
+    def abort_multipart(self, bucket, key, upload_id):
+        with self._translated("abort the multipart upload to", f"{bucket}/{key}"):
+            try:
+                self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            except ClientError as exc:
+                if _code(exc) != "NoSuchUpload":
+                    raise
 
     # -- verified objects -------------------------------------------------------------------
 

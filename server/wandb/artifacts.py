@@ -29,6 +29,9 @@ from .shapes import iso, load_json
 PENDING, COMMITTED = "PendingArtifact", "Artifact"
 STAGING = "artifacts/wandb-staging/"
 CLIENT_MANIFESTS = "artifacts/wandb-manifests/"
+# What a pending artifact became: the SDK's ``log_artifact(...).wait()`` asks for the
+# artifact by the id ``createArtifact`` gave it, after the commit.
+COMMITTED_AS = "artifacts/wandb-committed/"
 
 
 def _b64(text: str) -> str:
@@ -146,37 +149,21 @@ def _staging(state: dict[str, Any]) -> str:
     return f"wandb-{state['u']}"
 
 
-def create_artifact_files(input: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
-    edges = []
-    teams: dict[str, Project] = {}
-    for spec in (input or {}).get("artifactFiles") or []:
-        state = _pending(spec.get("artifactID"))
-        if state["u"] not in teams:
-            teams[state["u"]] = _writable(state)[0]
-        key = artifact_files.staging_key(_staging(state), "md5:" + _md5_hex(spec.get("md5")))
-        upload = files.upload_url(teams[state["u"]].team, key)
-        node = {
-            "storagePath": key,
-            "uploadUrl": upload["url"],
-            "uploadHeaders": _headers(upload),
-            "uploadMultipartUrls": None,
-            "artifact": {"id": spec.get("artifactID")},
-        }
-        edges.append({"node": node})
-    return {"files": {"edges": edges}}
+def _entry(path: str, entry: dict[str, Any]) -> tuple:
+    """One manifest entry as Outpost takes it: an uploaded file checked by its MD5, or a
+    reference (``ref``) that the client resolves itself and Outpost never fetches."""
+    if entry.get("ref") is not None:
+        return (path, entry.get("digest"), int(entry.get("size") or 0), entry["ref"])
+    return (path, "md5:" + _md5_hex(entry["digest"]), int(entry["size"]))
 
 
-def _entries(manifest: bytes) -> list[tuple[str, str, int]]:
+def _entries(manifest: bytes) -> list[tuple]:
     try:
         contents = json.loads(manifest)["contents"]
-        return [
-            (path, "md5:" + _md5_hex(entry["digest"]), int(entry["size"]))
-            for path, entry in contents.items()
-        ]
+        return [_entry(path, entry) for path, entry in contents.items()]
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ValidationFailed(
-            "The manifest is not a W&B artifact manifest with file digests and sizes "
-            "(reference artifacts are not supported).",
+            "The manifest is not a W&B artifact manifest with file digests and sizes.",
             code="invalid_manifest",
         ) from None
 
@@ -195,6 +182,8 @@ def commit_artifact(input: dict[str, Any] | None = None, **_: Any) -> dict[str, 
         metadata=state["m"],
         description=str(state["d"])[:1000],
         run_id=state["r"],
+        # the SDK uploads files of 2 GiB and more in parts (or, on GCS, in one PUT)
+        max_file_bytes=artifact_files.MAX_MULTIPART_FILE_BYTES,
     )
     try:
         version = artifact_versions.commit_version(
@@ -205,6 +194,8 @@ def commit_artifact(input: dict[str, Any] | None = None, **_: Any) -> dict[str, 
         artifact_versions.delete_version(version)
         raise
     artifact_files.write_object(project.team, CLIENT_MANIFESTS + f"{version.id}.json", manifest)
+    label = f"{collection.name}:v{version.version}"
+    artifact_files.write_object(project.team, COMMITTED_AS + state["u"], label.encode())
     files.delete(project.team, staged)
     return {"artifact": artifact_node(collection, version)}
 
@@ -326,7 +317,10 @@ def _files(collection, version, after, first) -> dict[str, Any]:
                 "__typename": "File",
                 "name": entry.path,
                 "sizeBytes": entry.size,
-                "directUrl": _download(project.team, artifact_files.object_key(entry.digest)),
+                # The SDK downloads the entries listed here; a reference it resolves itself
+                # (Outpost holds no bytes for it), so its URL is the reference's own.
+                "directUrl": entry.ref
+                or _download(project.team, artifact_files.object_key(entry.digest)),
             },
         }
         for n, entry in enumerate(chosen)
@@ -375,9 +369,22 @@ def project_artifact_fields(project: Project) -> dict[str, Any]:
     }
 
 
+def _committed_as(artifact_id: Any) -> str | None:
+    """``team/project/name:vN`` that a pending artifact committed as, or None."""
+    state = _pending(artifact_id)
+    try:
+        project = locate.project_named(state["t"], state["p"], "artifact:view")
+    except NotFound:
+        return None
+    label = artifact_files.read_object(project.team, COMMITTED_AS + state["u"], limit=1024)
+    return f"{state['t']}/{state['p']}/{label.decode()}" if label else None
+
+
 def resolve_artifact(id: Any = None, **_: Any) -> dict[str, Any] | None:
     kind, ref = _unb64(id)
-    if kind != COMMITTED:
+    if kind == PENDING:
+        kind, ref = COMMITTED, _committed_as(id)
+    if kind != COMMITTED or not ref:
         return None
     path, _, version_ref = ref.rpartition(":")
     team, project_name, name = (path.split("/", 2) + ["", "", ""])[:3]
@@ -394,7 +401,6 @@ QUERIES: dict[str, Any] = {"artifact": resolve_artifact}
 MUTATIONS: dict[str, Any] = {
     "createArtifact": create_artifact,
     "createArtifactManifest": create_artifact_manifest,
-    "createArtifactFiles": create_artifact_files,
     "commitArtifact": commit_artifact,
     "useArtifact": use_artifact,
 }

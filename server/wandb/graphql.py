@@ -8,6 +8,7 @@ error for it (its data null), with Outpost's error code in ``extensions``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import request
@@ -15,14 +16,18 @@ from graphql import GraphQLError, parse, value_from_ast_untyped
 
 from ..auth import requires
 from ..errors import BadRequest, OutpostError
-from . import artifacts, runs, viewer
+from . import artifact_uploads, artifacts, runs, viewer
 from .executor import Context, complete, fragments_of, operation_of
 from .schema import type_info
 
 MAX_QUERY_CHARS = 100_000
 
 QUERIES: dict[str, Any] = {**viewer.QUERIES, **runs.QUERIES, **artifacts.QUERIES}
-MUTATIONS: dict[str, Any] = {**runs.MUTATIONS, **artifacts.MUTATIONS}
+MUTATIONS: dict[str, Any] = {
+    **runs.MUTATIONS,
+    **artifacts.MUTATIONS,
+    **artifact_uploads.MUTATIONS,
+}
 _ROOT_FIELDS = {"Query": sorted(QUERIES), "Mutation": sorted(MUTATIONS)}
 
 
@@ -50,9 +55,16 @@ def _with_defaults(operation, variables: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+@lru_cache(maxsize=256)
+def _parsed(query: str):
+    """SDKs send the same few documents over and over: parse each once per worker (the
+    executor only reads the tree)."""
+    return parse(query)
+
+
 def execute(query: str, variables: dict[str, Any], name: str | None) -> dict[str, Any]:
     try:
-        document = parse(query)
+        document = _parsed(query)
     except GraphQLError as exc:
         raise BadRequest(f"GraphQL syntax error: {exc.message}", code="malformed_graphql") from None
     operation = operation_of(document, name)

@@ -113,3 +113,22 @@ def test_reports_read_sanitised_comment_follow_and_edit(as_user):
     assert mia.post(url + "/delete").status_code == 302
     assert [r.title for r in db.session.query(Report)] == ["Second"]
     assert as_user("otto").get(url).status_code == 404
+
+
+def test_reference_entries_show_their_uri_and_offer_no_download(app, world, as_user):
+    from server.services import artifact_versions
+    from server.services import artifacts as artifact_service
+
+    mia = world.users["mia"]
+    collection = artifact_service.load_collection(world.project, "mnist")
+    uri = "s3://bucket/<b>raw</b>.csv"
+    version, uploads = artifact_versions.create_version(
+        mia, collection, [("raw.csv", "etag-1", 12, uri)]
+    )
+    assert uploads == []  # no bytes to upload for a reference
+    artifact_versions.commit_version(mia, version)
+    page = html(as_user("mia").get(f"{ART}/mnist/{version.label}"))
+    assert "s3://bucket/&lt;b&gt;raw&lt;/b&gt;.csv" in page and "<b>raw" not in page
+    assert "/files/raw.csv" not in page
+    missing = as_user("mia").get(f"{ART}/mnist/{version.label}/files/raw.csv")
+    assert missing.status_code == 404
