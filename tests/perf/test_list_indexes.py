@@ -15,7 +15,7 @@ from server.api.pagination import paginate
 from server.extensions import db
 from server.models import Run
 from server.services import audit_log
-from server.services import runs as run_service
+from server.services import run_queries as run_service
 from tests.factories import make_project, make_sweep, make_team, make_user
 
 
