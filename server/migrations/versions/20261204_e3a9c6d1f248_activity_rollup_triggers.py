@@ -47,9 +47,7 @@ BEGIN
 END
 $$
 """.format(
-    monthly=_MONTHLY.format(
-        month="date_trunc('month', NEW.day)::date", made="made", added="added"
-    ),
+    monthly=_MONTHLY.format(month="date_trunc('month', NEW.day)::date", made="made", added="added"),
     totals=_TOTALS.format(made="made", added="added"),
 )
 
