@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -21,7 +21,23 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
-login_manager = LoginManager()
+
+
+class ApiAwareLoginManager(LoginManager):
+    """flask-login, with a short way for the API surface: an API request is authenticated by
+    its credentials only (sessions and remember cookies never count there, see
+    :mod:`server.auth.principal`), so it goes straight to the request loader, without the
+    session-protection hash or the cookie reads that would find nothing."""
+
+    is_api_request = None  # set by server.auth.principal: () -> bool
+
+    def _load_user(self):
+        if self.is_api_request is not None and self.is_api_request():
+            return self._update_request_context_with_user(self._load_user_from_request(request))
+        return super()._load_user()
+
+
+login_manager = ApiAwareLoginManager()
 csrf = CSRFProtect()
 
 

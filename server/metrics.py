@@ -8,7 +8,8 @@ development server) the process's own registry is used.
 Per request: counts by route (the URL rule, never the raw path, so the label set stays
 bounded), method and status, and latency by route and method. Per storage call (one wrapper in
 :mod:`server.storage.factory`): latency and errors by provider and operation. Per worker, summed:
-database pool connections and background alerts waiting. Read from the database at scrape
+database pool connections and background alerts waiting (sampled at most once a second, and
+by the worker answering a scrape). Read from the database at scrape
 time: license state, days left, licensed and used seats.
 
 ``/metrics`` is declared public in the permission table (it needs no user) and guarded by its
@@ -74,6 +75,9 @@ ALERT_QUEUE = Gauge(
 
 _bp = Blueprint("metrics", __name__)
 _UNMATCHED = "<unmatched>"
+# The worker's pool and alert queue are sampled at most this often (seconds), not per request.
+_STATE_INTERVAL = 1.0
+_state_sampled = -_STATE_INTERVAL
 
 
 def child_exit(server, worker) -> None:  # gunicorn hook: a dead worker's live gauges go
@@ -91,8 +95,12 @@ def _record(response: Response) -> Response:
         return response
     rule = request.url_rule.rule if request.url_rule is not None else _UNMATCHED
     HTTP_REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
-    HTTP_LATENCY.labels(rule, request.method).observe(time.perf_counter() - started)
-    _sample_worker_state()
+    now = time.perf_counter()
+    HTTP_LATENCY.labels(rule, request.method).observe(now - started)
+    global _state_sampled
+    if now - _state_sampled >= _STATE_INTERVAL:
+        _state_sampled = now
+        _sample_worker_state()
     return response
 
 
@@ -175,6 +183,7 @@ def metrics() -> Response:
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), token.encode()):
         return _refused(Unauthenticated("A valid metrics bearer token is required."), 401)
+    _sample_worker_state()  # this worker's own state as of now
     return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
 
 

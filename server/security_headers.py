@@ -68,9 +68,12 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        # One pass over what the view set (a ``name in headers`` test raises and catches a
+        # KeyError per missing header in werkzeug).
+        present = {name.lower() for name, _ in response.headers.items()}
         for name, value in headers.items():
-            if name not in response.headers:
-                response.headers[name] = value
+            if name.lower() not in present:
+                response.headers.add(name, value)
         if production and request.is_secure and "Strict-Transport-Security" not in response.headers:
             response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
         return response

@@ -10,7 +10,7 @@ from flask_login import current_user
 from pydantic import BaseModel, Field, StringConstraints
 
 from ..models import Project, Run, RunFile, RunHistoryRow
-from ..services import run_files, scope
+from ..services import run_files, run_history, run_queries, scope
 from ..services import runs as service
 from ..services.projects import load_project as load_team_project
 from ..services.sweeps import load_sweep
@@ -82,7 +82,7 @@ class UpdateRun(BaseModel):
 class HistoryRows(BaseModel):
     rows: list[dict[str, Any]] = Field(
         min_length=1,
-        max_length=service.MAX_HISTORY_ROWS,
+        max_length=run_history.MAX_HISTORY_ROWS,
         description="Metric rows, each with an increasing '_step'.",
     )
 
@@ -163,9 +163,9 @@ def load_run(team: str, project: str, run_id: str) -> Run:
 )
 def list_runs(team: str, project: str, resource: Project, query: RunsQuery):
     sweep = load_sweep(resource, query.sweep) if query.sweep else None
-    stmt = service.runs_query(resource, state=query.state, group=query.group, sweep=sweep)
+    stmt = run_queries.runs_query(resource, state=query.state, group=query.group, sweep=sweep)
     page = paginate(stmt, Run.id, cursor=query.cursor, limit=query.limit)
-    service.attach_project(page.items, resource)
+    run_queries.attach_project(page.items, resource)
     return page_response(page, run_dict)
 
 
@@ -229,7 +229,7 @@ def delete_run(team: str, project: str, run_id: str, resource: Run):
     summary="Append metric history rows (at most 1000 per request)",
 )
 def append_history(team: str, project: str, run_id: str, resource: Run, body: HistoryRows):
-    return service.append_history(resource, body.rows)
+    return run_history.append_history(resource, body.rows)
 
 
 @endpoint(
@@ -243,7 +243,7 @@ def append_history(team: str, project: str, run_id: str, resource: Run, body: Hi
 )
 def get_history(team: str, project: str, run_id: str, resource: Run, query: HistoryQuery):
     keys = {k.strip() for k in query.keys.split(",") if k.strip()} if query.keys else None
-    stmt = service.history_query(resource, min_step=query.min_step)
+    stmt = run_queries.history_query(resource, min_step=query.min_step)
     page = paginate(stmt, RunHistoryRow.step, cursor=query.cursor, limit=query.limit)
 
     def row(item: RunHistoryRow) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from ..models import Project, Run, Sweep
-from ..services import runs as run_service
+from ..services import run_queries
 from ..services import sweeps as service
 from . import api
 from .pagination import PageQuery, page_response, paginate
@@ -111,9 +111,9 @@ def get_sweep(team: str, project: str, sweep_id: str, resource: Sweep):
     summary="The sweep's runs",
 )
 def list_sweep_runs(team: str, project: str, sweep_id: str, resource: Sweep, query: PageQuery):
-    stmt = run_service.runs_query(resource.project, sweep=resource)
+    stmt = run_queries.runs_query(resource.project, sweep=resource)
     page = paginate(stmt, Run.id, cursor=query.cursor, limit=query.limit)
-    run_service.attach_project(page.items, resource.project)
+    run_queries.attach_project(page.items, resource.project)
     return page_response(page, run_dict)
 
 

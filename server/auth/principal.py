@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "console.login"
     login_manager.login_message = "Sign in to continue."
     login_manager.session_protection = "basic"
+    login_manager.is_api_request = _is_api_request
 
     @login_manager.user_loader
     def load_session_user(session_id: str):

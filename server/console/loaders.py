@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..models import Project, Report, ReportComment, Run
 from ..services import projects as project_service
 from ..services import reports as report_service
-from ..services import runs as run_service
+from ..services import run_queries
 from ..services import teams as team_service
 from .teams import require_signed_in
 
@@ -21,7 +21,7 @@ def load_project(team: str, project: str) -> Project:
 
 
 def load_run(team: str, project: str, run_id: str) -> Run:
-    return run_service.load_run(load_project(team, project), run_id)
+    return run_queries.load_run(load_project(team, project), run_id)
 
 
 def load_report(team: str, project: str, id: int) -> Report:

@@ -1,7 +1,9 @@
 """Activity rollups for the system-admin dashboard, and the cached storage use of each team.
 
 The dashboard never scans raw events. Activity is counted as it happens into three small
-tables, each an upsert away:
+tables: the code upserts ``activity_daily`` only, and database triggers (migration
+``e3a9c6d1f248``) add every change of a daily row to its monthly row and day total in the same
+statement:
 
 - ``activity_daily``: one row per (kind, UTC day, user, team) with a count; WAU/MAU and the
   edges of a period are read from here.

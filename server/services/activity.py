@@ -1,9 +1,11 @@
 """Activity: what the system-admin dashboard counts, recorded as daily rollups.
 
 Other code calls one function, :func:`record_activity` (e.g. the data plane, once a run is
-created: ``record_activity("run_created", user_id=..., team_id=...)``). Each call is a few
-indexed upserts into ``activity_daily``, ``activity_monthly`` and ``activity_day_totals``
-(see :mod:`server.models.activity`), inside the caller's transaction; the caller commits.
+created: ``record_activity("run_created", user_id=..., team_id=...)``). Each call is one
+indexed upsert into ``activity_daily`` inside the caller's transaction (the caller commits);
+database triggers (migration ``e3a9c6d1f248``) add each change of a daily row to
+``activity_monthly`` and ``activity_day_totals`` (see :mod:`server.models.activity`) in the
+same statement, under the daily row's lock, so concurrent requests count exactly.
 
 ``active`` is recorded by :func:`mark_active`, the one function that writes a user's
 ``last_active_at``: every path that makes someone active (setup, sign-up, invitations, sign-in
@@ -78,46 +80,14 @@ def record_activity(
     upsert = _dialect_insert(dialect)
     day = utc_day(at or clock.now())
     team = team_id or NO_TEAM
-    keys = [(kind, day, user_id, team)]
+    rows = [{"kind": kind, "day": day, "user_id": user_id, "team_id": team, "count": count}]
     if team != NO_TEAM:
-        keys.append((kind, day, TEAM_ROW, team))
-    made = _count_rows(executor, upsert, keys, count)
-    totals = {"users": int(made[user_id]), "count": count}
-    executor.execute(_increment(upsert, _TOTALS, {"kind": kind, "day": day}, totals))
+        rows.append({**rows[0], "user_id": TEAM_ROW})
+    executor.execute(_increment(upsert, _DAILY, rows, ("count",)))
 
 
-def _count_rows(executor, upsert, keys: list[tuple], count: int) -> dict[int, bool]:
-    """Add ``count`` to the daily and monthly rows of each key (kind, day, user, team), two
-    statements for all of them; returns, per user id, whether this made the day's row (which
-    counts one more day in the month)."""
-    names = ("kind", "day", "user_id", "team_id")
-    rows = [{**dict(zip(names, key, strict=True)), "count": count} for key in keys]
-    daily = upsert(_DAILY).values(rows)
-    daily = daily.on_conflict_do_update(
-        index_elements=list(names), set_={"count": _DAILY.c.count + daily.excluded["count"]}
-    ).returning(_DAILY.c.user_id, _DAILY.c.count)
-    # A row this call made holds exactly ``count`` (every call adds at least 1).
-    made = {user: total == count for user, total in executor.execute(daily)}
-    monthly = [
-        {
-            "kind": kind,
-            "month": month_start(day),
-            "user_id": user,
-            "team_id": team,
-            "days": int(made[user]),
-            "count": count,
-        }
-        for kind, day, user, team in keys
-    ]
-    executor.execute(_increment(upsert, _MONTHLY, monthly, ("days", "count")))
-    return made
-
-
-def _increment(upsert, table, rows: dict | list[dict], amounts):
-    """Insert ``rows`` or add their ``amounts`` (names, or a dict of name: value) to the
-    existing rows."""
-    if isinstance(rows, dict):
-        rows = [{**rows, **amounts}]
+def _increment(upsert, table, rows: list[dict], amounts: tuple[str, ...]):
+    """Insert ``rows`` or add their ``amounts`` to the existing rows."""
     stmt = upsert(table).values(rows)
     key = [name for name in rows[0] if name not in amounts]
     return stmt.on_conflict_do_update(

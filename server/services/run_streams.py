@@ -4,7 +4,7 @@ Clients that stream (the W&B SDK's ``file_stream``) number every line from 0 and
 batch again after a timeout, so each function here takes the number of the batch's first line
 and is idempotent: history lines already stored are skipped, console and system-metric lines
 replace what was stored under their numbers. Metric rows themselves go through
-:func:`.runs.append_history`, the same call as the REST API's.
+:func:`.run_history.append_history`, the same call as the REST API's.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Run, RunHistoryRow, RunStreamLine
 from ..models.run_stream import RUN_STREAMS
-from . import runs
+from . import run_history, run_queries, runs
 
 MAX_LINES = 10_000  # lines per batch
 MAX_LINE_CHARS = 64 * 1024  # longer console lines are cut
@@ -27,14 +27,14 @@ MAX_LINE_CHARS = 64 * 1024  # longer console lines are cut
 def append_history_lines(run: Run, first_line: int, rows: list[dict[str, Any]]) -> int:
     """Store the rows of a history batch whose first row is line ``first_line``; returns how
     many were new. Rows the run already holds (by line number, or by a step not above its
-    last step) are skipped. Raises what :func:`.runs.append_history` raises."""
+    last step) are skipped. Raises what :func:`.run_history.append_history` raises."""
     _check_batch(first_line, rows)
     stored = run.history_count or 0
     fresh = rows[max(stored - first_line, 0) :]
     if run.last_step is not None:
         fresh = [row for row in fresh if not _at_or_below(row, run.last_step)]
-    for start in range(0, len(fresh), runs.MAX_HISTORY_ROWS):
-        runs.append_history(run, fresh[start : start + runs.MAX_HISTORY_ROWS])
+    for start in range(0, len(fresh), run_history.MAX_HISTORY_ROWS):
+        run_history.append_history(run, fresh[start : start + run_history.MAX_HISTORY_ROWS])
     return len(fresh)
 
 
@@ -128,7 +128,7 @@ def history_rows(
     run: Run, *, min_step: int | None = None, max_step: int | None = None, limit: int = 500
 ) -> list[tuple[int, dict[str, Any]]]:
     """``(step, metrics)`` in step order, ``min_step <= step < max_step``, at most ``limit``."""
-    stmt = runs.history_query(run, min_step=min_step)
+    stmt = run_queries.history_query(run, min_step=min_step)
     if max_step is not None:
         stmt = stmt.where(RunHistoryRow.step < max_step)
     stmt = stmt.order_by(RunHistoryRow.step).limit(max(0, min(limit, 10_000)))

@@ -18,7 +18,7 @@ from ..api.pagination import Page, decode_cursor, encode_cursor
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Project, Run, User
-from .runs import attach_project, runs_query
+from .run_queries import attach_project, runs_query
 
 SORT_COLUMNS = {"created": Run.created_at, "name": Run.name, "state": Run.state}
 METRIC_PREFIX = "summary:"

@@ -1,4 +1,5 @@
-"""Runs: create, update, finish, stop, move and delete; metric history; attribution.
+"""Runs: create, update, finish, stop, move and delete; attribution. Reading runs is in
+:mod:`.run_queries`, appending metric history in :mod:`.run_history`.
 
 A run belongs to its creator (``created_by_id``), whatever project it is moved to; the
 principal that sent it (a service account, usually) is kept as ``logged_by_id``.
@@ -21,9 +22,9 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
@@ -31,17 +32,15 @@ from ..auth import authorize
 from ..auth.principal import PRINCIPAL_COLUMNS
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Project, Run, RunHistoryRow, Sweep, User
-from . import activity, audit, metric_rollups, run_source
+from ..models import Project, Run, Sweep, User
+from . import activity, audit, run_source
 from .locking import commit_keeping_loaded, refresh_locked
 from .run_attribution import attribute_run
+from .run_queries import with_project
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ID_ALPHABET = string.ascii_lowercase + string.digits
 MAX_JSON_BYTES = 1024 * 1024  # config, summary
-MAX_HISTORY_ROWS = 1000  # rows per request
-MAX_HISTORY_BYTES = 4 * 1024 * 1024  # one request's rows, serialised
-MAX_STEP = 2**63 - 1
 FINAL_STATES = ("finished", "crashed")  # "stopped" comes only from a stop request
 
 
@@ -105,12 +104,6 @@ def audit_run(action: str, run: Run, **details: Any) -> None:
     )
 
 
-def _with_project(run: Run, project: Project) -> Run:
-    """Attach the already loaded project without marking the run changed."""
-    set_committed_value(run, "project", project)
-    return run
-
-
 # What a change to a run reads before it writes: re-read under the row lock.
 LOCKED_FIELDS = [
     "name",
@@ -133,34 +126,6 @@ def lock_run(run: Run) -> None:
     """Lock the run's row until the transaction ends and re-read what changes read, so
     concurrent updates merge into each other's results instead of overwriting them."""
     refresh_locked(run, LOCKED_FIELDS)
-
-
-def runs_query(project: Project, *, state=None, group=None, sweep: Sweep | None = None):
-    """Runs of ``project`` with everything a list shows loaded in the same query."""
-    stmt = (
-        select(Run)
-        .where(Run.project_id == project.id)
-        .options(joinedload(Run.created_by), joinedload(Run.logged_by), joinedload(Run.sweep))
-    )
-    if state:
-        stmt = stmt.where(Run.state == state)
-    if group:
-        stmt = stmt.where(Run.group == group)
-    if sweep is not None:
-        stmt = stmt.where(Run.sweep_id == sweep.id)
-    return stmt
-
-
-def attach_project(runs: list[Run], project: Project) -> list[Run]:
-    return [_with_project(run, project) for run in runs]
-
-
-def load_run(project: Project, run_id: str) -> Run:
-    """The run ``run_id`` of ``project``; NotFound (``run_not_found``) otherwise."""
-    run = db.session.scalar(runs_query(project).where(Run.run_id == run_id))
-    if run is None:
-        raise NotFound(f"No run {run_id!r} in {project.name}.", code="run_not_found")
-    return _with_project(run, project)
 
 
 def _load_sweep(project: Project, sweep_id: str | None) -> Sweep | None:
@@ -221,7 +186,7 @@ def create_run(actor, project: Project, spec: RunSpec) -> tuple[Run, list[dict[s
     except IntegrityError:  # the same id created concurrently
         db.session.rollback()
         raise Conflict(f"{project.name} already has a run {run_id!r}.", code="run_exists") from None
-    _with_project(run, project)
+    with_project(run, project)
     audit_run("run:create", run, project=project.name, created_by_id=owner_id)
     activity.record_activity("run_created", user_id=owner_id, team_id=project.team_id)
     _attach_people(run, actor, sweep)
@@ -370,7 +335,7 @@ def move_run(actor, run: Run, target: Project) -> Run:
         run.sweep_id = None
         set_committed_value(run, "sweep", None)
     run.project_id = target.id
-    _with_project(run, target)
+    with_project(run, target)
     audit_run("run:move", run, **details)
     db.session.commit()
     return run
@@ -385,122 +350,3 @@ def delete_run(run: Run) -> None:
     db.session.delete(run)
     db.session.commit()
     delete_objects(run.project.team, paths)
-
-
-# --- history -----------------------------------------------------------------------------
-
-
-def _steps(rows: list[dict[str, Any]]) -> list[int]:
-    steps = []
-    for index, row in enumerate(rows):
-        step = row.get("_step")
-        if type(step) is not int or not 0 <= step <= MAX_STEP:
-            raise ValidationFailed(
-                "Every history row needs '_step', a whole number >= 0.",
-                code="invalid_step",
-                errors=[{"field": f"rows.{index}._step", "message": "a whole number >= 0"}],
-            )
-        if steps and step <= steps[-1]:
-            raise ValidationFailed(
-                "Steps must increase within a batch.",
-                code="step_not_increasing",
-                errors=[{"field": f"rows.{index}._step", "message": "not above the previous"}],
-            )
-        steps.append(step)
-    return steps
-
-
-def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Append metric rows (each with a ``_step`` above every stored step) to a running run.
-
-    The summary takes each metric's latest value. Returns what the client needs next:
-    rows accepted, the last step, and whether a stop was requested. Raises ValidationFailed
-    for a bad or too large batch, Conflict (``step_not_increasing`` with ``last_step``, or
-    ``run_not_running``); a refused batch stores nothing.
-    """
-    if not rows or len(rows) > MAX_HISTORY_ROWS:
-        raise ValidationFailed(
-            f"Send 1 to {MAX_HISTORY_ROWS} rows per request.", code="history_batch_too_large"
-        )
-    check_json_size("history_batch", rows, MAX_HISTORY_BYTES)
-    steps = _steps(rows)
-    # Written only over the row as read, else re-read under a row lock: concurrent batches
-    # see each other's last step and summary keys.
-    for locked in (False, True):
-        if locked:
-            lock_run(run)
-        previous_last = run.last_step
-        if save_run(run, _after_batch(run, steps, rows), locked=locked):
-            break
-    arrived = clock.now()
-    db.session.execute(
-        insert(RunHistoryRow),
-        [
-            {"run_pk": run.id, "step": step, "data": _metrics(row), "created_at": arrived}
-            for step, row in zip(steps, rows, strict=True)
-        ],
-    )
-    _roll_up(run, previous_last, steps, rows, arrived)
-    try:
-        commit_keeping_loaded()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(
-            "Another batch stored these steps first.", code="step_not_increasing"
-        ) from None
-    return {"accepted": len(rows), "last_step": steps[-1], "stop_requested": run.stop_requested}
-
-
-def _after_batch(run: Run, steps: list[int], rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run's summary, last step and history count once the batch is stored; Conflict
-    when the run ended or the batch does not start above the stored steps."""
-    if run.state != "running":
-        raise Conflict(f"The run already ended as {run.state}.", code="run_not_running")
-    if run.last_step is not None and steps[0] <= run.last_step:
-        raise Conflict(
-            f"Step {steps[0]} is not above the last stored step {run.last_step}.",
-            code="step_not_increasing",
-            last_step=run.last_step,
-        )
-    latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
-    summary = {**(run.summary or {}), **latest}
-    check_json_size("summary", summary)
-    return {
-        "summary": summary,
-        "last_step": steps[-1],
-        "history_count": (run.history_count or 0) + len(rows),
-    }
-
-
-def _roll_up(run: Run, previous_last, steps, rows, arrived) -> None:
-    """Fold the batch into the downsampled history the console's charts read."""
-    first = steps[0] if previous_last is None else _first_step(run)
-    metric_rollups.add_rows(
-        run.id,
-        first,
-        previous_last,
-        [
-            (step, row, metric_rollups.row_time(row, arrived))
-            for step, row in zip(steps, rows, strict=True)
-        ],
-    )
-
-
-def _first_step(run: Run) -> int:
-    return db.session.scalar(
-        select(RunHistoryRow.step)
-        .where(RunHistoryRow.run_pk == run.id)
-        .order_by(RunHistoryRow.step)
-        .limit(1)
-    )
-
-
-def _metrics(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k != "_step"}
-
-
-def history_query(run: Run, *, min_step: int | None = None):
-    stmt = select(RunHistoryRow).where(RunHistoryRow.run_pk == run.id)
-    if min_step is not None:
-        stmt = stmt.where(RunHistoryRow.step >= min_step)
-    return stmt

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..auth import authorize
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..models import Project, Run, Team
-from ..services import projects, runs
+from ..services import projects, run_queries
 from ..services.profile import default_team_for
 from ..services.teams import load_team
 
@@ -77,7 +77,7 @@ def may_log(target: Team | Project | Run, project_name: str | None = None) -> No
 
 
 def run_named(entity: str | None, project: str | None, run_id: str, permission="run:view") -> Run:
-    run = runs.load_run(project_named(entity, project), run_id)
+    run = run_queries.load_run(project_named(entity, project), run_id)
     if permission == "run:log":
         may_log(run)
     else:

@@ -9,7 +9,7 @@ from typing import Any
 from ..auth import can
 from ..errors import NotFound
 from ..models import Project, Run
-from ..services import run_files, run_source, run_streams
+from ..services import run_files, run_queries, run_source, run_streams
 from ..services import runs as run_service
 from ..services.pagination import encode_cursor, paginate
 from . import locate
@@ -46,7 +46,7 @@ def upsert_bucket(input: dict[str, Any] | None = None, **_: Any) -> dict[str, An
     run, inserted = None, False
     if run_id:
         try:
-            run = run_service.load_run(project, run_id)
+            run = run_queries.load_run(project, run_id)
         except NotFound:
             run = None
     changes = _changes(data)
@@ -119,7 +119,7 @@ def project_node(project: Project) -> dict[str, Any]:
 
 def _run_or_none(project: Project, run_id: str | None):
     try:
-        run = run_service.load_run(project, str(run_id))
+        run = run_queries.load_run(project, str(run_id))
     except NotFound:
         return None
     if not can(locate.principal(), "run:view", run):
@@ -143,10 +143,10 @@ def _filters(raw: Any) -> dict[str, str]:
 
 def _runs_page(project: Project, after, first, filters=None, order=None) -> dict[str, Any]:
     limit = max(1, min(int(first or 50), MAX_PAGE))
-    stmt = run_service.runs_query(project, **_filters(filters))
+    stmt = run_queries.runs_query(project, **_filters(filters))
     newest_first = str(order or "").startswith("-")
     page = paginate(stmt, Run.id, cursor=after, limit=limit, descending=newest_first)
-    run_service.attach_project(page.items, project)
+    run_queries.attach_project(page.items, project)
     edges = [{"node": run_node(run), "cursor": encode_cursor(run.id)} for run in page.items]
     end = edges[-1]["cursor"] if edges else after
     return connection(edges, end, page.next_cursor is not None)

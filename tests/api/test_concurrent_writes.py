@@ -11,8 +11,24 @@ import pytest
 import requests
 
 from server.extensions import db
-from server.models import Membership, Run, RunHistoryRow, User
-from tests.factories import bearer, make_key, make_project, make_run, make_team, make_user
+from server.models import (
+    ActivityDaily,
+    ActivityDayTotal,
+    ActivityMonthly,
+    Membership,
+    Run,
+    RunHistoryRow,
+    User,
+)
+from tests.factories import (
+    add_member,
+    bearer,
+    make_key,
+    make_project,
+    make_run,
+    make_team,
+    make_user,
+)
 from tests.fixtures.gunicorn import gunicorn_server
 
 ROUNDS = 3
@@ -109,6 +125,48 @@ def test_concurrent_history_and_summary_writes_keep_what_was_acknowledged(server
         assert steps == accepted and stored.history_count == len(accepted)
         wanted = {f"m{i}": i for i in accepted} | {f"s{i}": i for i in range(0, WRITERS, 2)}
         assert stored.summary == wanted
+
+
+def test_concurrent_run_creations_count_each_person_once_a_day(server, lab):
+    """Two people create runs at the same moment (their first requests of the day, too): the
+    daily rows count every run, and the monthly and day-total rollups the database keeps from
+    them count each person one day and one active user, however the requests interleave."""
+    project, ada, ada_key = lab
+    bob = make_user("bob", password=None)
+    add_member(project.team, bob)
+    bob_key = bearer(make_key(bob))
+    url = f"{server}/api/v1/teams/lab/projects/mnist/runs"
+    calls = [("POST", url, ada_key if i % 2 else bob_key, {}) for i in range(WRITERS)]
+    answers = all_at_once(calls)
+    assert [a.status_code for a in answers] == [201] * WRITERS, [a.text for a in answers]
+    db.session.rollback()
+    created = {
+        (row.user_id, row.team_id): (row.day, row.count)
+        for row in db.session.scalars(
+            db.select(ActivityDaily).where(ActivityDaily.kind == "run_created")
+        )
+    }
+    (day,) = {day for day, _ in created.values()}
+    team_id = project.team_id
+    assert {key: count for key, (_, count) in created.items()} == {
+        (ada.id, team_id): WRITERS // 2,
+        (bob.id, team_id): WRITERS // 2,
+        (0, team_id): WRITERS,
+    }
+    months = {
+        (m.user_id, m.team_id): (m.days, m.count)
+        for m in db.session.scalars(
+            db.select(ActivityMonthly).where(ActivityMonthly.kind == "run_created")
+        )
+    }
+    assert months == {
+        (ada.id, team_id): (1, WRITERS // 2),
+        (bob.id, team_id): (1, WRITERS // 2),
+        (0, team_id): (1, WRITERS),
+    }
+    runs = db.session.get(ActivityDayTotal, ("run_created", day))
+    assert (runs.users, runs.count) == (2, WRITERS)
+    assert db.session.get(ActivityDayTotal, ("active", day)).users == 2
 
 
 # --- last admins ------------------------------------------------------------------------------

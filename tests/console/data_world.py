@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from server.extensions import db
 from server.models import RunFile
+from server.services import run_history
 from server.services import runs as run_service
 from server.services import teams as team_service
 from tests.artifact_support import ArtifactClient
@@ -50,7 +51,7 @@ def history(run, steps: int, *, start: int = 0, batch: int = 1000) -> None:
             }
             for s in range(first, min(first + batch, start + steps))
         ]
-        run_service.append_history(run, rows)
+        run_history.append_history(run, rows)
 
 
 def seed(app, with_passwords: tuple[str, ...] = ()) -> World:

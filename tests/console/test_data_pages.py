@@ -258,7 +258,7 @@ def test_run_page_costs_the_same_queries_for_a_longer_run(as_user, world):
 
 
 def test_move_one_run_and_page_through_many_charts(as_user, world):
-    from server.services import runs as run_service
+    from server.services import run_history as run_service
 
     run = db.session.query(Run).filter_by(run_id="r3").one()
     run_service.append_history(run, [{"_step": 0, **{f"m{n:02d}": n for n in range(14)}}])

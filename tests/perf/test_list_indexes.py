@@ -11,11 +11,11 @@ range.
 import pytest
 from sqlalchemy import text
 
-from server.api.pagination import paginate
+from server.api.pagination import encode_cursor, paginate
 from server.extensions import db
 from server.models import Run
 from server.services import audit_log
-from server.services import runs as run_service
+from server.services import run_queries as run_service
 from tests.factories import make_project, make_sweep, make_team, make_user
 
 
@@ -63,7 +63,7 @@ def project():
     return make_project(make_team("lab", members=[owner]), "mnist", created_by=owner)
 
 
-def _first_page(stmt):
+def _first_page(stmt, cursor=None):
     """The statement ``paginate`` runs for the first page (and, with a cursor, the next)."""
     captured = []
     real = db.session.scalars
@@ -74,7 +74,7 @@ def _first_page(stmt):
 
     db.session.scalars = capture
     try:
-        paginate(stmt, Run.id, cursor=None, limit=50)
+        paginate(stmt, Run.id, cursor=cursor, limit=50)
     finally:
         del db.session.scalars
     return captured[0]
@@ -94,6 +94,28 @@ def test_run_list_filters_are_index_ranges_in_page_order(app, project, filters, 
         filters = {"sweep": make_sweep(project, make_user(password=None))}
     stmt = _first_page(run_service.runs_query(project, **filters))
     _served_by(_plan(stmt), index)
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({}, "ix_runs_project_id_id"),
+        ({"state": "running"}, "ix_runs_project_state_id"),
+        ({"group": "g1"}, "ix_runs_project_group_id"),
+    ],
+)
+def test_the_next_page_of_runs_starts_inside_the_index_range(app, project, filters, index):
+    """A cursor's position bounds the index range itself (not a filter over the rows before
+    it), so the hundredth page reads as little as the first."""
+    stmt = _first_page(run_service.runs_query(project, **filters), cursor=encode_cursor(5000))
+    plan = _plan(stmt)
+    _served_by(plan, index)
+    if db.session.get_bind().dialect.name == "postgresql":
+        cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+        assert "id > 5000" in cond, plan
+    else:
+        runs = next(line for line in plan.splitlines() if line.startswith("SEARCH runs "))
+        assert "AND id>?)" in runs, plan
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from sqlalchemy import update
 from server import clock
 from server.extensions import db
 from server.models import Run
+from server.services import run_history, run_queries
 from server.services import runs as service
 from tests.factories import make_project, make_run, make_team, make_user
 
@@ -16,7 +17,7 @@ def run(app):
     bob = make_user("bob", password=None)
     project = make_project(make_team("lab", members=[bob]), "mnist")
     made = make_run(project, bob, "r1", summary={"acc": 0.5}, history_count=0)
-    return service.load_run(project, made.run_id)  # what a request read
+    return run_queries.load_run(project, made.run_id)  # what a request read
 
 
 def _changed_elsewhere(run, **values):
@@ -28,7 +29,7 @@ def _changed_elsewhere(run, **values):
 
 def test_a_batch_over_a_stale_read_keeps_the_other_requests_summary_keys(run):
     _changed_elsewhere(run, summary={"acc": 0.5, "f1": 0.7})
-    answer = service.append_history(run, [{"_step": 0, "loss": 1.0}])
+    answer = run_history.append_history(run, [{"_step": 0, "loss": 1.0}])
     assert answer["accepted"] == 1
     db.session.expire_all()
     stored = db.session.get(Run, run.id)
@@ -39,7 +40,7 @@ def test_a_batch_over_a_stale_read_keeps_the_other_requests_summary_keys(run):
 def test_a_batch_over_a_stale_read_sees_the_steps_stored_meanwhile(run):
     _changed_elsewhere(run, last_step=9, history_count=10)
     with pytest.raises(Exception) as refused:
-        service.append_history(run, [{"_step": 5, "loss": 1.0}])
+        run_history.append_history(run, [{"_step": 5, "loss": 1.0}])
     assert getattr(refused.value, "code", None) == "step_not_increasing"
 
 

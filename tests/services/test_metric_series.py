@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import RunMetricBucket
 from server.services import metric_rollups, metric_series
-from server.services import runs as run_service
+from server.services import run_history as run_service
 from tests.factories import make_project, make_run, make_team, make_user
 
 
