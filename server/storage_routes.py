@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, request, send_file
 from .auth import public
 from .errors import BadRequest, Forbidden, NotFound, OutpostError
 from .extensions import csrf
+from .request_body import upload_body
 
 bp = Blueprint("storage_fs", __name__)
 
@@ -63,7 +64,8 @@ def signed_object(token: str):
             # the body to disk. Flask reads None as "use the app's MAX_CONTENT_LENGTH", and
             # Werkzeug refuses a body that reaches a maximum exactly: lift it with a number.
             request.max_content_length = sys.maxsize
-            info = provider.store_upload(grant, request.stream, request.headers.get("Content-MD5"))
+            stream = upload_body(request.environ, request.stream)
+            info = provider.store_upload(grant, stream, request.headers.get("Content-MD5"))
             body = {"key": info.key, "size": info.size, "etag": info.etag}
             # As S3 does: multipart clients collect each part's ETag from this header.
             return body, 200, {"ETag": f'"{info.etag}"'}

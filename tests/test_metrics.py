@@ -3,19 +3,12 @@ counted once each, whichever worker answered it and whichever worker answers the
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fixtures.ports import free_port
+from tests.fixtures.serve import ServeProcess, outpost_env
 
-REPO = Path(__file__).resolve().parents[1]
 TOKEN = "metrics-token-for-the-test-0123456789"
 BURST = 60
 
@@ -31,40 +24,12 @@ def samples(text: str) -> dict[tuple[str, tuple], float]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("metrics")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
-    env.update(
-        OUTPOST_DATA_DIR=str(data / "data"),
-        OUTPOST_METRICS_TOKEN=TOKEN,
-        OUTPOST_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(REPO),
-        HOME=str(data),
+    env = outpost_env(
+        data / "data", OUTPOST_METRICS_TOKEN=TOKEN, OUTPOST_LOG_LEVEL="WARNING", HOME=str(data)
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    args = ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/readyz", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None, "outpost serve stopped"
-            assert time.monotonic() < deadline, "outpost serve did not start"
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with ServeProcess(env, data / "serve.log", args=["--workers", "2"]) as served:
+        yield served.base
 
 
 def scrape(base: str) -> dict:

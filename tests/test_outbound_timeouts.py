@@ -25,6 +25,7 @@ def hanging_s3(tmp_path_factory):
             OUTPOST_STORAGE_ACCESS_KEY="key",
             OUTPOST_STORAGE_SECRET_KEY="secret",
             OUTPOST_STORAGE_READ_TIMEOUT="2",
+            ready_path="/healthz",  # /readyz is what the tests probe: storage never answers
         ) as server,
     ):
         yield server, held

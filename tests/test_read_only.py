@@ -90,7 +90,8 @@ def test_a_read_only_sqlite_file_through_the_real_server(tmp_path):
         assert api.post(f"{server.base}/api/v1/teams", json={"name": "lab"}).status_code == 201
     database = tmp_path / "data" / "outpost.db"
     read_only = f"sqlite:///file:{database}?mode=ro&uri=true"
-    with live_server(tmp_path, OUTPOST_DATABASE_URL=read_only) as server:
+    # /readyz answers 503 on a read-only database: wait for the process, then ask it
+    with live_server(tmp_path, OUTPOST_DATABASE_URL=read_only, ready_path="/healthz") as server:
         ready = requests.get(f"{server.base}/readyz", timeout=10)
         created = api.post(f"{server.base}/api/v1/teams/lab/projects", json={"name": "p"})
     assert ready.json()["checks"]["database"] == "read_only"

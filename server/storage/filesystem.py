@@ -20,11 +20,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .base import BucketUpdate, StorageProvider
+from .copying import CHUNK, Readable, copy_to_file
 from .errors import (
     BucketNotEmpty,
     BucketNotFound,
@@ -43,7 +43,6 @@ from .serving import Delivery, delivery_for
 
 ROUTE_PREFIX = "/storage/fs/"
 TOKEN_SALT = "outpost.storage.fs-url"
-CHUNK = 1024 * 1024
 META_DIR = ".outpost"
 MAX_PART_BYTES = 5 * 1024**3  # as S3
 
@@ -85,16 +84,6 @@ def _checked_key(key: str) -> str:
             "segments without '.', '..' or backslashes."
         )
     return key
-
-
-def _copy_limited(source: BinaryIO, target: BinaryIO, limit: int | None) -> int:
-    written = 0
-    while chunk := source.read(CHUNK):
-        written += len(chunk)
-        if limit is not None and written > limit:
-            raise UploadTooLarge(f"Upload exceeds the {limit} bytes it was signed for.")
-        target.write(chunk)
-    return written
 
 
 class FilesystemProvider(StorageProvider):
@@ -172,7 +161,7 @@ class FilesystemProvider(StorageProvider):
         return ObjectInfo(key=key, size=st.st_size, etag=f"{st.st_size:x}-{st.st_mtime_ns:x}")
 
     def _write_stream(
-        self, bucket: str, key: str, stream: BinaryIO, limit: int | None, expected: int | None
+        self, bucket: str, key: str, stream: Readable, limit: int | None, expected: int | None
     ) -> int:
         """Copy ``stream`` into place atomically; return the byte count. An existing object
         is replaced only by a complete upload (``expected`` bytes, when given).
@@ -186,8 +175,10 @@ class FilesystemProvider(StorageProvider):
         tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
         try:
-            with os.fdopen(fd, "wb") as tmp:
-                written = _copy_limited(stream, tmp, limit)
+            try:
+                written = copy_to_file(stream, fd, limit)
+            finally:
+                os.close(fd)
             if expected is not None and written != expected:
                 raise IncompleteUpload(f"Received {written} of {expected} announced bytes.")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -297,7 +288,7 @@ class FilesystemProvider(StorageProvider):
         return UploadGrant(bucket, key, limit, expected, payload.get("u"), payload.get("p"))
 
     def store_upload(
-        self, grant: UploadGrant, stream: BinaryIO, content_md5: str | None = None
+        self, grant: UploadGrant, stream: Readable, content_md5: str | None = None
     ) -> ObjectInfo:
         """Stream the body to disk in chunks (never whole in memory) and put it in place; a
         part of a multipart upload goes to that upload (its ETag is its MD5).
@@ -315,7 +306,7 @@ class FilesystemProvider(StorageProvider):
         return self._info(grant.key, self._object_path(grant.bucket, grant.key))
 
     def receive_upload(
-        self, token: str, stream: BinaryIO, content_length: int | None = None
+        self, token: str, stream: Readable, content_length: int | None = None
     ) -> ObjectInfo:
         """``authorize_upload`` then ``store_upload``; raises what they raise."""
         return self.store_upload(self.authorize_upload(token, content_length), stream)

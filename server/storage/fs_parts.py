@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from .copying import Readable
 from .errors import IncompleteUpload, InvalidMultipart, UploadTooLarge
 
 CHUNK = 1024 * 1024
@@ -75,7 +76,7 @@ class PartStore:
         key: str,
         upload_id: str,
         part: int,
-        stream: BinaryIO,
+        stream: Readable,
         *,
         limit: int | None,
         expected: int | None,
@@ -88,10 +89,12 @@ class PartStore:
         name = f"{self.check_part_number(part):05d}"
         fd, tmp = tempfile.mkstemp(dir=where, prefix=".receiving-")
         digest, written = hashlib.md5(), 0
+        buffer = memoryview(bytearray(CHUNK))
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    written += len(chunk)
+                while count := stream.readinto(buffer):
+                    chunk = buffer[:count]
+                    written += count
                     if limit is not None and written > limit:
                         raise UploadTooLarge(f"A part may hold at most {limit} bytes.")
                     digest.update(chunk)

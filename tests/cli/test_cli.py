@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import requests
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from server.cli import main
 from server.extensions import db
 from server.models import User
 from tests.factories import bearer
-from tests.fixtures.ports import free_port
+from tests.fixtures.serve import ServeProcess, outpost_env
 
 
 def test_users_create_with_password_on_stdin(runner):
@@ -63,53 +62,19 @@ def test_api_key_for_unknown_user_fails_clearly(runner):
 
 def test_serve_starts_on_embedded_defaults_and_prints_setup_link(tmp_path):
     """...and logs JSON lines that never hold the setup token, an invitation or an API key."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
-    env["OUTPOST_DATA_DIR"] = str(tmp_path / "data")
-    env["PYTHONUNBUFFERED"] = "1"  # log lines reach the pipe as they are written
     (tmp_path / "home").write_text("")  # like a read-only root filesystem: no $HOME to write
-    env["HOME"] = str(tmp_path / "home")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    env = outpost_env(tmp_path / "data", HOME=str(tmp_path / "home"))
+    with ServeProcess(env, tmp_path / "serve.log", args=["--workers", "1"]) as server:
         assert (tmp_path / "data" / "outpost.db").exists()
-        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).ok
-        printed = _read_until(proc, "/setup/")
-        link = re.search(r"http://\S+/setup/\S+", printed[-1]).group(0)
+        assert requests.get(f"{server.base}/healthz", timeout=5).ok
+        assert requests.get(f"{server.base}/readyz", timeout=5).ok
+        link = re.search(r"http://\S+/setup/\S+", server.output()).group(0)
         assert requests.get(f"{link}?next=/invitations/secret-too", timeout=5).ok
         key = {"Authorization": "Bearer op_abcdefghijkl_not-a-real-secret"}
-        viewer = requests.get(f"http://127.0.0.1:{port}/api/v1/viewer", headers=key, timeout=5)
+        viewer = requests.get(f"{server.base}/api/v1/viewer", headers=key, timeout=5)
         assert viewer.status_code == 401
-        _file_round_trip(f"http://127.0.0.1:{port}", env)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        with proc.stdout:  # read after what _read_until took (communicate would skip it)
-            output = proc.stdout.read()
+        _file_round_trip(server.base, env)
+    output = server.output().split(link, 1)[1]  # what follows the one line meant to show it
     token = link.rsplit("/", 1)[1]
     assert token not in output and "secret-too" not in output and "not-a-real-secret" not in output
     entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
@@ -160,16 +125,6 @@ def _file_round_trip(base: str, env: dict) -> None:
     assert put.status_code in (200, 201, 204)
     download = api.get(files, timeout=5).json()["items"][0]["download"]
     assert requests.get(download["url"], timeout=5).content == b"hello"
-
-
-def _read_until(proc, marker: str) -> list[str]:
-    """The lines the server printed, up to and with the one holding ``marker``."""
-    seen = []
-    while not seen or marker not in seen[-1]:
-        line = proc.stdout.readline()
-        assert line, "".join(seen)
-        seen.append(line)
-    return seen
 
 
 def test_malformed_setting_stops_the_cli_with_its_name(tmp_path):

@@ -10,12 +10,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -26,8 +21,8 @@ from server.models import AuditEvent
 from tests.conftest import SECRET
 from tests.factories import csrf_token, make_user
 from tests.fixtures.ports import free_port
+from tests.fixtures.serve import ServeProcess, ServerDidNotStart, outpost_env
 
-REPO = Path(__file__).resolve().parents[2]
 WRONG = "not the password!"
 
 
@@ -49,54 +44,29 @@ def _attempt(base: str, login: str = "ada", forwarded_for: str | None = None) ->
 @pytest.fixture
 def serve(app, tmp_path):
     """Start ``outpost serve`` (this tree's code) on the test database; yields its base URL."""
-    procs: list[subprocess.Popen] = []
-    logs = []
+    servers: list[ServeProcess] = []
 
     def start(workers: int, **settings: str) -> str:
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
-        env.update(
-            PYTHONPATH=str(REPO),
+        env = outpost_env(
+            tmp_path / "serve-data",
             HOME=str(tmp_path),
             OUTPOST_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
             OUTPOST_SECRET_KEY=SECRET,
-            OUTPOST_DATA_DIR=str(tmp_path / "serve-data"),
             OUTPOST_LOG_FORMAT="text",
             OUTPOST_LOG_LEVEL="WARNING",
             **{f"OUTPOST_{name.upper()}": value for name, value in settings.items()},
         )
-        log = (tmp_path / f"serve-{port}.log").open("w")
-        logs.append(log)
-        bind = f"127.0.0.1:{port}"
-        cmd = [sys.executable, "-m", "server.cli", "serve", "--bind", bind, "--no-migrate"]
-        proc = subprocess.Popen(
-            [*cmd, "--workers", str(workers)], cwd=REPO, env=env, stdout=log, stderr=log
-        )
-        procs.append(proc)
-        base = f"http://{bind}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).ok:
-                    return base
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                output = Path(log.name).read_text()
-                pytest.fail(f"outpost serve did not start:\n{output}", pytrace=False)
-            time.sleep(0.2)
+        args = ["--no-migrate", "--workers", str(workers)]
+        try:
+            server = ServeProcess(env, tmp_path / f"serve-{len(servers)}.log", args=args)
+        except ServerDidNotStart as exc:
+            pytest.fail(str(exc), pytrace=False)
+        servers.append(server)
+        return server.base
 
     yield start
-    for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for log in logs:
-        log.close()
+    for server in servers:
+        server.stop()
 
 
 def test_the_limit_holds_across_two_gunicorn_workers(serve, redis_server):

@@ -3,10 +3,7 @@ backend and session, with an enterprise license and a SCIM token made by the CLI
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,8 +16,8 @@ from license import License
 from license.issue import sign_license
 from tests.fixtures.licenses import ALL_FEATURES
 from tests.fixtures.ports import free_port
+from tests.fixtures.serve import ServeProcess, outpost_env, run_cli
 
-REPO = Path(__file__).resolve().parents[2]
 SECRET = "scim-live-secret-key-that-is-long-enough-0123"
 
 
@@ -35,16 +32,7 @@ class LiveServer:
     sessions: list = field(default_factory=list)
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "server.cli", *args],
-            input=stdin,
-            env=self.env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
+        return run_cli(self.env, *args, stdin=stdin, timeout=60)
 
     def session(self, token: str | None = None) -> requests.Session:
         http = requests.Session()
@@ -90,66 +78,35 @@ def _migrate(url: str, tmp: Path) -> None:
         db.engine.dispose()
 
 
-def _wait(proc: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/readyz", timeout=5).ok:
-                return
-        except requests.RequestException:
-            pass
-        assert proc.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="session")
 def live_server(database_url, vendor_key, tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("scim-live")
     url = _database(database_url, request, tmp)
     _migrate(url, tmp)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
-    env.update(
-        OUTPOST_DATA_DIR=str(tmp / "data"),
+    env = outpost_env(
+        tmp / "data",
         OUTPOST_DATABASE_URL=url,
         OUTPOST_SECRET_KEY=SECRET,
         OUTPOST_URL=f"http://127.0.0.1:{port}",
         OUTPOST_LICENSE=_license(vendor_key),
         OUTPOST_LICENSE_EXTRA_PUBLIC_KEYS=vendor_key[1],
         OUTPOST_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(REPO),
-    )
-    log = open(tmp / "server.log", "w")  # a file, not a pipe: a full pipe would stall it
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--bind", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
     )
     server = None
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait(proc, base, tmp / "server.log")
-        server = LiveServer(url=base, token="", admin_key="", env=env)
-        server.cli(
-            *("users", "create", "root", "--email", "root@example.test"),
-            *("--system-admin", "--password-stdin"),
-            stdin="a long enough password\n",
-        )
-        server.admin_key = server.cli("api-keys", "create", "root", "--name", "scim").stdout
-        server.admin_key = server.admin_key.strip().splitlines()[-1]
-        server.token = server.cli("scim-tokens", "create", "idp").stdout.strip().splitlines()[-1]
-        yield server
-    finally:
-        for http in server.sessions if server else ():
-            http.close()
-        proc.terminate()
+    with ServeProcess(env, tmp / "server.log", port=port) as process:
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
+            server = LiveServer(url=process.base, token="", admin_key="", env=env)
+            server.cli(
+                *("users", "create", "root", "--email", "root@example.test"),
+                *("--system-admin", "--password-stdin"),
+                stdin="a long enough password\n",
+            )
+            server.admin_key = server.cli("api-keys", "create", "root", "--name", "scim").stdout
+            server.admin_key = server.admin_key.strip().splitlines()[-1]
+            token = server.cli("scim-tokens", "create", "idp").stdout
+            server.token = token.strip().splitlines()[-1]
+            yield server
+        finally:
+            for http in server.sessions if server else ():
+                http.close()

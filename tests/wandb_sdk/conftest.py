@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +24,9 @@ import pytest
 import requests
 
 from tests.fixtures.ports import free_port
+from tests.fixtures.serve import ROOT as REPO
+from tests.fixtures.serve import ServeProcess, ServerDidNotStart, outpost_env
 
-REPO = Path(__file__).resolve().parents[2]
 SDK_VERSIONS = ["0.31.0", "0.19.11"]  # the newest, and one more than a year older
 CACHE = Path(os.environ.get("OUTPOST_TEST_CACHE", Path.home() / ".cache" / "outpost-tests"))
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -83,56 +83,29 @@ class Outpost:
         return response.json()
 
 
-def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/readyz", timeout=5).ok:
-                return
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"Outpost did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
-
-
 def _start_outpost(root: Path, **settings: str):
     """Start Outpost under gunicorn with ``OUTPOST_*`` settings, seed it; yield an Outpost."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OUTPOST_", "WANDB_"))}
-    env.update(
-        OUTPOST_DATA_DIR=str(root / "data"),
+    env = outpost_env(
+        root / "data",
+        drop=("OUTPOST_", "WANDB_"),
         OUTPOST_SECRET_KEY=SECRET,
         OUTPOST_URL=url,
         OUTPOST_LOG_FORMAT="text",
         OUTPOST_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(REPO),
         HOME=str(root),
         **{f"OUTPOST_{name.upper()}": value for name, value in settings.items()},
     )
     if "database_url" in settings:  # serve upgrades only the embedded SQLite database
         _run_module(["server.cli", "db", "upgrade"], env)
-    log = root / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--bind", f"127.0.0.1:{port}"]
-            + ["--workers", "2"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        _wait_ready(proc, url, log)
+        server = ServeProcess(env, root / "server.log", args=["--workers", "2"], port=port)
+    except ServerDidNotStart as exc:
+        pytest.fail(f"Outpost did not start: {exc}")
+    with server:
         seeded = _run_module(["tests.wandb_sdk.world"], env)
         yield Outpost(url=url, keys=json.loads(seeded.strip().splitlines()[-1]), env=env)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _run_module(args: list[str], env: dict[str, str]) -> str:
