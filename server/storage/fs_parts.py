@@ -152,16 +152,17 @@ class JoinedFiles:
         self._paths: Iterator[Path] = iter(paths)
         self._current: BinaryIO | None = None
 
-    def read(self, size: int = CHUNK) -> bytes:
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` from the current file; 0 only after the last file's end."""
         while True:
             if self._current is None:
                 path = next(self._paths, None)
                 if path is None:
-                    return b""
+                    return 0
                 self._current = path.open("rb")
-            chunk = self._current.read(size)
-            if chunk:
-                return chunk
+            count = self._current.readinto(buffer)
+            if count:
+                return count
             self._current.close()
             self._current = None
 
