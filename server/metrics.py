@@ -26,6 +26,7 @@ import hmac
 import os
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client import (
@@ -78,6 +79,9 @@ _UNMATCHED = "<unmatched>"
 # The worker's pool and alert queue are sampled at most this often (seconds), not per request.
 _STATE_INTERVAL = 1.0
 _state_sampled = -_STATE_INTERVAL
+# (rule, method, status) -> the request counter's and latency histogram's children; bounded by
+# the routes times methods times the statuses they answer.
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def child_exit(server, worker) -> None:  # gunicorn hook: a dead worker's live gauges go
@@ -94,9 +98,16 @@ def _record(response: Response) -> Response:
     if started is None:
         return response
     rule = request.url_rule.rule if request.url_rule is not None else _UNMATCHED
-    HTTP_REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
+    series = (rule, request.method, response.status_code)
+    children = _children.get(series)
+    if children is None:  # label lookups are not free: each series is looked up once
+        children = _children[series] = (
+            HTTP_REQUESTS.labels(rule, request.method, str(response.status_code)),
+            HTTP_LATENCY.labels(rule, request.method),
+        )
+    children[0].inc()
     now = time.perf_counter()
-    HTTP_LATENCY.labels(rule, request.method).observe(now - started)
+    children[1].observe(now - started)
     global _state_sampled
     if now - _state_sampled >= _STATE_INTERVAL:
         _state_sampled = now

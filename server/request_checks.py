@@ -26,9 +26,11 @@ def refuse_nul_characters() -> None:
     form = (
         request.blueprint == "console" and request.mimetype == "application/x-www-form-urlencoded"
     )
+    # In a query string a NUL can only be "%00" or the raw byte: parse it only then.
+    query = request.query_string
     if (
         NUL in request.path
-        or _has_nul(request.args.items(multi=True))
+        or ((b"%00" in query or b"\x00" in query) and _has_nul(request.args.items(multi=True)))
         or (form and _has_nul(request.form.items(multi=True)))
     ):
         raise BadRequest(

@@ -38,6 +38,15 @@ class SettingsSessionInterface(SecureCookieSessionInterface):
         except BadSignature:
             return self.session_class()
 
+    def save_session(self, app: Flask, session, response) -> None:
+        # What Flask does for a session that is empty and unchanged (every API request), without
+        # reading the cookie settings first.
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
     def get_expiration_time(self, app: Flask, session) -> datetime | None:
         if session.permanent:
             return datetime.now(UTC) + session_lifetime()
