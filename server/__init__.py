@@ -19,6 +19,22 @@ from .config import (
 __all__ = ["ConfigError", "create_app"]
 
 
+class OutpostFlask(Flask):
+    """Flask, except that each hook and view is checked for ``async def`` once, not on every
+    request (Flask asks ``inspect`` for each of a request's dozen hooks; none is async here)."""
+
+    _SYNC_CACHE_LIMIT = 1024  # hooks and views are few; anything beyond is not cached
+
+    def ensure_sync(self, func):
+        cache = self.__dict__.setdefault("_sync_callables", {})
+        found = cache.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(cache) < self._SYNC_CACHE_LIMIT:
+                cache[func] = found
+        return found
+
+
 def _flask_config(settings: Settings) -> dict[str, Any]:
     production = settings.env == "production"
     secret = settings.secret_key or development_secret_key(settings)
@@ -57,7 +73,7 @@ def create_app(
     Raises ConfigError when a setting is malformed or a production requirement is missing.
     """
     settings = load_settings(environ=environ, overrides=config)
-    app = Flask(__name__)
+    app = OutpostFlask(__name__)
     app.config.update(_flask_config(settings))
 
     from . import (  # noqa: F401

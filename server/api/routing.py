@@ -15,7 +15,7 @@ from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import BadRequest as MalformedBody
 
-from ..auth.declare import ACCESS_ATTR, public, requires
+from ..auth.declare import ACCESS_ATTR, PRELOAD_ATTR, PRELOADABLE, public, requires
 from ..errors import BadRequest, Unauthenticated, ValidationFailed
 
 SPEC_ATTR = "_outpost_openapi"
@@ -114,15 +114,19 @@ def endpoint(
     status: int = 200,
     responses: dict[int, str] | None = None,
     accepts_raw: bool = False,
+    preload: tuple[str, ...] = (),
 ) -> Callable:
     """Register ``rule`` for one HTTP ``method`` with its access declaration.
 
     Exactly one of ``permission`` and ``is_public`` must be given. The view receives ``body``
     and ``query`` (validated models) and ``resource`` (from the loader) as keyword arguments.
-    With ``accepts_raw`` a non-JSON body is allowed and the view gets ``body=None``.
+    With ``accepts_raw`` a non-JSON body is allowed and the view gets ``body=None``. ``preload``
+    names what the API-key lookup reads with the principal, in its one query (``default_team``).
     """
     if (permission is None) == (not is_public):
         raise ValueError(f"{rule}: declare exactly one of permission= or is_public=True")
+    if not PRELOADABLE.issuperset(preload):
+        raise ValueError(f"{rule}: cannot preload {sorted(set(preload) - PRELOADABLE)}")
 
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
@@ -145,6 +149,7 @@ def endpoint(
                 return guarded(*args, **kwargs)
 
             setattr(view, ACCESS_ATTR, getattr(guarded, ACCESS_ATTR))
+            setattr(view, PRELOAD_ATTR, preload)
         spec = EndpointSpec(
             summary=summary,
             tag=bp.name if bp.name != "api" else rule.strip("/").split("/")[0],

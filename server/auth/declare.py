@@ -18,6 +18,9 @@ from .permissions import PERMISSIONS
 from .policy import authorize
 
 ACCESS_ATTR = "_outpost_access"
+# What an endpoint reads with its principal, in the principal's own query (see ``endpoint``).
+PRELOAD_ATTR = "_outpost_preload"
+PRELOADABLE = frozenset({"default_team"})
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from ..extensions import login_manager
+from .declare import PRELOAD_ATTR
 
 PRINCIPAL_COLUMNS = (
     "id",
@@ -45,6 +46,10 @@ class Principal:
     created_at: datetime
     last_active_at: datetime | None
     auth_method: str = "session"
+    # Read with the principal when the endpoint declares it wants it (``preload=``): the team a
+    # client that names none logs to; ``default_team_loaded`` tells None from "not read".
+    default_team: str | None = None
+    default_team_loaded: bool = False
 
     is_authenticated = True
     is_anonymous = False
@@ -62,7 +67,10 @@ class Principal:
 
     @classmethod
     def from_row(cls, row, auth_method: str) -> Principal:
-        return cls(**{name: row[name] for name in PRINCIPAL_COLUMNS}, auth_method=auth_method)
+        columns = {name: row[name] for name in PRINCIPAL_COLUMNS}
+        if "default_team" in row:
+            columns.update(default_team=row["default_team"], default_team_loaded=True)
+        return cls(**columns, auth_method=auth_method)
 
 
 API_PATH_PREFIXES = ("/api/", "/files/", "/scim/")
@@ -116,7 +124,10 @@ def init_app(app: Flask) -> None:
             if principal is not None or error is not None:
                 g.auth_error = error
                 return principal
-        principal, error = authenticate_header(header)
+        # What the endpoint reads with the principal comes in the same query.
+        view = current_app.view_functions.get(req.endpoint)
+        wants = getattr(view, PRELOAD_ATTR, ())
+        principal, error = authenticate_header(header, with_default_team="default_team" in wants)
         if error:
             g.auth_error = error
         return principal

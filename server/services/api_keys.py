@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import ApiKey, User
 from ..models.base import utcnow
 from . import activity, audit
+from .profile import default_team_expression
 
 KEY_PREFIX = "op_"
 KEY_ID_LENGTH = len(KEY_PREFIX) + 12
@@ -110,24 +111,27 @@ def delete_key(user, key_id: str) -> None:
 
 
 @functools.cache
-def _auth_statement():
-    """Key and owner in one query, built once (with a bound parameter) and reused."""
+def _auth_statement(with_default_team: bool = False):
+    """Key and owner in one query, built once (with a bound parameter) and reused; with
+    ``with_default_team`` the owner's default team too (what ``GET /viewer`` answers)."""
     users, keys = User.__table__, ApiKey.__table__
+    extra = [default_team_expression(users.c.id).label("default_team")] if with_default_team else []
     return (
         select(
             keys.c.id.label("key_pk"),
             keys.c.secret_hash,
             keys.c.last_used_at.label("key_used"),
             *(users.c[name] for name in PRINCIPAL_COLUMNS),
+            *extra,
         )
         .join_from(keys, users, keys.c.user_id == users.c.id)
         .where(keys.c.key_id == bindparam("key_id"))
     )
 
 
-def authenticate_key(raw: str) -> Principal | None:
+def authenticate_key(raw: str, *, with_default_team: bool = False) -> Principal | None:
     """The active owner of a valid key, or None. One query; last-used is written at most once
-    a minute per key."""
+    a minute per key. ``with_default_team`` reads the owner's default team in that query."""
     parts = _split_key(raw)
     if parts is None:
         return None
@@ -136,7 +140,7 @@ def authenticate_key(raw: str) -> Principal | None:
     # The request's own connection: one pool checkout per request, and what the view reads
     # next goes over the same connection.
     conn = db.session.connection()
-    row = conn.execute(_auth_statement(), {"key_id": key_id}).mappings().first()
+    row = conn.execute(_auth_statement(with_default_team), {"key_id": key_id}).mappings().first()
     if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(secret)):
         return None
     if row["state"] != "active":
@@ -151,7 +155,9 @@ def authenticate_key(raw: str) -> Principal | None:
     return Principal.from_row(row, auth_method="api_key")
 
 
-def authenticate_header(header: str) -> tuple[Principal | None, str | None]:
+def authenticate_header(
+    header: str, *, with_default_team: bool = False
+) -> tuple[Principal | None, str | None]:
     """Read ``Bearer <key>`` or HTTP Basic with the key as password (any user name).
 
     Returns the principal and, when the credentials are present but wrong, an error message.
@@ -168,7 +174,7 @@ def authenticate_header(header: str) -> tuple[Principal | None, str | None]:
         raw = decoded.partition(":")[2]
     else:
         return None, "Use 'Authorization: Bearer <API key>'."
-    user = authenticate_key(raw)
+    user = authenticate_key(raw, with_default_team=with_default_team)
     if user is None:
         return None, "Invalid, deleted or disabled API key."
     return user, None

@@ -245,30 +245,43 @@ def default_team_for(user_id: int) -> Team | None:
     return None
 
 
+def default_team_expression(user_id):
+    """:func:`default_team_for`'s slug for the user whose id is ``user_id`` (a column or a bound
+    parameter), as one scalar SQL expression: the chosen default while the user is an active
+    member of it, else the only active team they belong to, else NULL. The API-key lookup adds
+    it to its own query for ``GET /viewer``, so the answer costs no second round trip."""
+    teams, members, profiles = Team.__table__, Membership.__table__, UserProfile.__table__
+    chosen = (
+        select(teams.c.slug)
+        .join_from(teams, members, members.c.team_id == teams.c.id)
+        .join(profiles, profiles.c.user_id == members.c.user_id)
+        .where(
+            members.c.user_id == user_id,
+            teams.c.state == "active",
+            teams.c.id == profiles.c.default_team_id,
+        )
+        .scalar_subquery()
+    )
+    only = (  # no GROUP BY: one row when the user has exactly one active team, else none
+        select(func.min(teams.c.slug))
+        .join_from(teams, members, members.c.team_id == teams.c.id)
+        .where(members.c.user_id == user_id, teams.c.state == "active")
+        .having(func.count() == 1)
+        .scalar_subquery()
+    )
+    return func.coalesce(chosen, only)
+
+
 @functools.cache
 def _default_team_statement():
-    """``default_team_for`` as one Core statement with a bound user id, built once: the
-    chosen default first, then by slug; two rows tell "the only team" from "one of many"."""
-    teams, members, profiles = Team.__table__, Membership.__table__, UserProfile.__table__
-    chosen = func.coalesce(teams.c.id == profiles.c.default_team_id, False)
-    return (
-        select(teams.c.slug, chosen)
-        .join_from(teams, members, members.c.team_id == teams.c.id)
-        .outerjoin(profiles, profiles.c.user_id == members.c.user_id)
-        .where(members.c.user_id == bindparam("user_id"), teams.c.state == "active")
-        .order_by(chosen.desc(), teams.c.slug)
-        .limit(2)
-    )
+    return select(default_team_expression(bindparam("user_id")))
 
 
 def default_team_slug(user_id: int) -> str | None:
     """The slug of :func:`default_team_for`'s team, read without building a query or
-    loading a model (``GET /viewer`` asks it on every client start)."""
+    loading a model."""
     connection = db.session.connection()  # Core on the session's connection: no ORM work
-    rows = connection.execute(_default_team_statement(), {"user_id": user_id}).all()
-    if rows and (rows[0][1] or len(rows) == 1):
-        return rows[0][0]
-    return None
+    return connection.execute(_default_team_statement(), {"user_id": user_id}).scalar()
 
 
 def load_public_user(username: str) -> User:
