@@ -230,26 +230,17 @@ def my_teams(user_id: int, limit: int = 200) -> list[Team]:
 
 def default_team_for(user_id: int) -> Team | None:
     """The team a client that names no team works in: the chosen default while the user is
-    still a member, else their only team, else None. One query, whatever the number of teams
-    (``GET /viewer`` answers it on every client start)."""
-    chosen = func.coalesce(Team.id == UserProfile.default_team_id, False)
-    rows = db.session.execute(
-        my_teams_query(user_id)
-        .add_columns(chosen)
-        .outerjoin(UserProfile, UserProfile.user_id == Membership.user_id)
-        .order_by(chosen.desc(), Team.slug)
-        .limit(2)
-    ).all()
-    if rows and (rows[0][1] or len(rows) == 1):
-        return rows[0][0]
-    return None
+    still a member, else their only team, else None. One query, whatever the number of teams;
+    the rule is :func:`default_team_expression`'s."""
+    return db.session.scalar(select(Team).where(Team.slug == default_team_expression(user_id)))
 
 
 def default_team_expression(user_id):
-    """:func:`default_team_for`'s slug for the user whose id is ``user_id`` (a column or a bound
-    parameter), as one scalar SQL expression: the chosen default while the user is an active
-    member of it, else the only active team they belong to, else NULL. The API-key lookup adds
-    it to its own query for ``GET /viewer``, so the answer costs no second round trip."""
+    """The slug of the team a client that names none works in, for the user whose id is
+    ``user_id`` (a column, a bound parameter or a value), as one scalar SQL expression: the
+    chosen default while the user is an active member of it, else the only active team they
+    belong to, else NULL. The API-key lookup adds it to its own query for ``GET /viewer``, so
+    the answer costs no second round trip."""
     teams, members, profiles = Team.__table__, Membership.__table__, UserProfile.__table__
     chosen = (
         select(teams.c.slug)
