@@ -36,6 +36,13 @@ class ApiAwareLoginManager(LoginManager):
             return self._update_request_context_with_user(self._load_user_from_request(request))
         return super()._load_user()
 
+    def _update_remember_cookie(self, response):
+        # Only the console signs in and out: an API response neither sets nor clears the
+        # remember cookie (nor reads the session to find there is nothing to do).
+        if self.is_api_request is not None and self.is_api_request():
+            return response
+        return super()._update_remember_cookie(response)
+
 
 login_manager = ApiAwareLoginManager()
 csrf = CSRFProtect()

@@ -65,14 +65,15 @@ def init_app(app: Flask) -> None:
     settings = app.config["OUTPOST"]
     production = settings.env == "production"
     headers = {"Content-Security-Policy": content_security_policy(settings), **HEADERS}
+    wanted = [(name.lower(), name, value) for name, value in headers.items()]
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         # One pass over what the view set (a ``name in headers`` test raises and catches a
         # KeyError per missing header in werkzeug).
         present = {name.lower() for name, _ in response.headers.items()}
-        for name, value in headers.items():
-            if name.lower() not in present:
+        for lower, name, value in wanted:
+            if lower not in present:
                 response.headers.add(name, value)
         if production and request.is_secure and "Strict-Transport-Security" not in response.headers:
             response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY

@@ -85,3 +85,14 @@ def test_viewer_names_the_default_team_a_client_logs_to(client, app):
         body = client.get("/api/v1/viewer", headers=bearer(key)).json
     assert body["default_team"] == "nlp"
     assert len(seen) == 1, seen
+
+
+def test_api_answers_set_no_cookie_and_do_not_vary_on_cookies(client):
+    """An API key's answer is the same whatever cookies come with it: no session or remember
+    cookie is set or cleared, and caches are not told it varies by cookie."""
+    key = make_key(make_user("ada"))
+    client.set_cookie("remember_token", "stale")
+    response = client.get("/api/v1/viewer", headers=bearer(key))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "cookie" not in response.headers.get("Vary", "").lower()
