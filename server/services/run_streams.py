@@ -20,7 +20,9 @@ from ..models import Run, RunHistoryRow, RunStreamLine
 from ..models.run_stream import RUN_STREAMS
 from . import run_history, run_queries, runs
 
-MAX_LINES = 10_000  # lines per batch
+# A batch holds as many lines as its request carries: the SDK bounds a request by bytes
+# (about 10 MB), Outpost by MAX_CONTENT_LENGTH, and lines are written this many at a time.
+WRITE_LINES = 5_000
 MAX_LINE_CHARS = 64 * 1024  # longer console lines are cut
 
 
@@ -34,8 +36,22 @@ def append_history_lines(run: Run, first_line: int, rows: list[dict[str, Any]]) 
     if run.last_step is not None:
         fresh = [row for row in fresh if not _at_or_below(row, run.last_step)]
     for start in range(0, len(fresh), run_history.MAX_HISTORY_ROWS):
-        run_history.append_history(run, fresh[start : start + run_history.MAX_HISTORY_ROWS])
+        _append_in_pieces(run, fresh[start : start + run_history.MAX_HISTORY_ROWS])
     return len(fresh)
+
+
+def _append_in_pieces(run: Run, rows: list[dict[str, Any]]) -> None:
+    """Append ``rows`` in pieces :func:`.run_history.append_history` accepts: the SDK bounds a
+    request by bytes, not rows, so a piece over the byte limit of one batch is halved (it is
+    refused before anything is written). A single row over the limit is refused."""
+    try:
+        run_history.append_history(run, rows)
+    except ValidationFailed as exc:
+        if exc.code != "history_batch_too_large" or len(rows) == 1:
+            raise
+        half = len(rows) // 2
+        _append_in_pieces(run, rows[:half])
+        _append_in_pieces(run, rows[half:])
 
 
 def _at_or_below(row: dict[str, Any], step: int) -> bool:
@@ -44,9 +60,9 @@ def _at_or_below(row: dict[str, Any], step: int) -> bool:
 
 
 def _check_batch(first_line: int, lines: list) -> None:
-    if type(first_line) is not int or first_line < 0 or len(lines) > MAX_LINES:
+    if type(first_line) is not int or not 0 <= first_line < 2**31 - len(lines):
         raise ValidationFailed(
-            f"A batch starts at a line number >= 0 and holds at most {MAX_LINES} lines.",
+            "A batch starts at a line number >= 0 and its lines are numbered below 2**31.",
             code="invalid_batch",
         )
 
@@ -76,19 +92,24 @@ def put_lines(run: Run, stream: str, first_line: int, lines: list[str]) -> None:
         )
     )
     now = clock.now()
-    db.session.execute(
-        insert(RunStreamLine),
-        [
-            {
-                "run_pk": run.id,
-                "stream": stream,
-                "line": number,
-                "content": text[:MAX_LINE_CHARS].replace("\x00", ""),
-                "created_at": now,
-            }
-            for number, text in zip(numbers, lines, strict=True)
-        ],
-    )
+    for start in range(0, len(lines), WRITE_LINES):  # bounded parameter lists, one transaction
+        db.session.execute(
+            insert(RunStreamLine),
+            [
+                {
+                    "run_pk": run.id,
+                    "stream": stream,
+                    "line": number,
+                    "content": text[:MAX_LINE_CHARS].replace("\x00", ""),
+                    "created_at": now,
+                }
+                for number, text in zip(
+                    numbers[start : start + WRITE_LINES],
+                    lines[start : start + WRITE_LINES],
+                    strict=True,
+                )
+            ],
+        )
     db.session.commit()
 
 

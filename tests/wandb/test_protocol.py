@@ -171,6 +171,55 @@ def test_file_stream_is_idempotent_and_finishes_like_rest(client, lab):
     assert client.get(base, headers=basic(lab["ada"])).json["state"] == "crashed"
 
 
+def test_a_file_stream_request_as_large_as_the_sdk_sends_is_stored_whole(client, lab):
+    """wandb-core sends whatever accumulated since its last request, limited by bytes (about
+    10 MB), not lines: a fast script's 25,000 steps and their console lines arrive in one final
+    request with ``complete``. All of it is stored and the run finishes (a 10,000-line cap
+    answered 422, and the SDK gave up on the run's history and its finish)."""
+    upsert(client, lab["bob"])
+    steps, lines = 25_000, 30_000
+    final = {
+        "files": {
+            "wandb-history.jsonl": {"offset": 0, "content": history(0, steps)},
+            "output.log": {"offset": 0, "content": [f"step {i}" for i in range(lines)]},
+        },
+        "complete": True,
+        "exitcode": 0,
+    }
+    assert stream(client, lab["bob"], final).status_code == 200
+    base = "/api/v1/teams/lab/projects/p/runs/r1"
+    run = client.get(base, headers=basic(lab["ada"])).json
+    assert run["history"] == {"rows": steps, "last_step": steps - 1}
+    assert run["state"] == "finished"
+    tail = client.get(
+        base + "/console", headers=basic(lab["ada"]), query_string={"min_line": lines - 2}
+    ).json["items"]
+    assert tail == [
+        {"line": lines - 2, "text": f"step {lines - 2}"},
+        {"line": lines - 1, "text": f"step {lines - 1}"},
+    ]
+    assert stream(client, lab["bob"], final).status_code == 200  # a resend changes nothing
+    assert client.get(base, headers=basic(lab["ada"])).json["history"]["rows"] == steps
+
+
+def test_wide_history_rows_are_stored_whatever_their_bytes_per_batch(client, lab):
+    """Rows of a few hundred metrics (per-layer statistics): 1,000 of them exceed the 4 MiB a
+    REST history batch may carry, yet the SDK sends them in one request. They are stored in
+    pieces that fit, none refused."""
+    upsert(client, lab["bob"])
+    rows = [
+        json.dumps({"_step": i, **{f"layer{k}/grad_norm": i + k / 1000 for k in range(300)}})
+        for i in range(1500)
+    ]
+    assert sum(map(len, rows[:1000])) > 4 * 1024 * 1024
+    body = {"files": {"wandb-history.jsonl": {"offset": 0, "content": rows}}}
+    response = stream(client, lab["bob"], body)
+    assert response.status_code == 200, response.json
+    run = client.get("/api/v1/teams/lab/projects/p/runs/r1", headers=basic(lab["ada"])).json
+    assert run["history"] == {"rows": 1500, "last_step": 1499}
+    assert run["summary"]["layer299/grad_norm"] == 1499.299
+
+
 def test_file_stream_needs_run_log(client, lab):
     upsert(client, lab["bob"])
     response = stream(client, lab["vic"], {"files": {}})
