@@ -20,8 +20,8 @@ from ..models import Run, RunHistoryRow, RunStreamLine
 from ..models.run_stream import RUN_STREAMS
 from . import run_history, run_queries, runs
 
-# A batch holds as many lines as its request carries: the SDK bounds a request by bytes
-# (about 10 MB), Outpost by MAX_CONTENT_LENGTH, and lines are written this many at a time.
+# A batch holds as many lines as its request carries: the SDK bounds a request by bytes, not
+# lines, Outpost by MAX_CONTENT_LENGTH; lines are written this many at a time.
 WRITE_LINES = 5_000
 MAX_LINE_CHARS = 64 * 1024  # longer console lines are cut
 

@@ -172,8 +172,8 @@ def test_file_stream_is_idempotent_and_finishes_like_rest(client, lab):
 
 
 def test_a_file_stream_request_as_large_as_the_sdk_sends_is_stored_whole(client, lab):
-    """wandb-core sends whatever accumulated since its last request, limited by bytes (about
-    10 MB), not lines: a fast script's 25,000 steps and their console lines arrive in one final
+    """wandb-core sends whatever accumulated since its last request, limited by bytes, not
+    lines: a fast script's 25,000 steps and their console lines arrive in one final
     request with ``complete``. All of it is stored and the run finishes (a 10,000-line cap
     answered 422, and the SDK gave up on the run's history and its finish)."""
     upsert(client, lab["bob"])
