@@ -57,7 +57,9 @@ def test_connect_show_and_disconnect(github_console, fake_github):
     assert db.session.scalar(select(GithubConnection)) is None
     assert "octo-ada" not in html(viewer.get("/users/ada"))
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.action.like("github:%"))
+        select(AuditEvent.action)
+        .where(AuditEvent.action.like("github:%"))
+        .order_by(AuditEvent.id)  # without an order PostgreSQL may return either first
     ).all()
     assert actions == ["github:connect", "github:disconnect"]
 
