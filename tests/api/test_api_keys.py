@@ -136,6 +136,6 @@ def test_key_creation_and_deletion_are_audited(client):
         ),
     )
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.target_name == key[:15])
+        select(AuditEvent.action).where(AuditEvent.target_name == key[:15]).order_by(AuditEvent.id)
     ).all()
     assert actions == ["api_key:create", "api_key:delete"]

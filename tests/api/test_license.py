@@ -148,7 +148,7 @@ def test_delete_returns_to_free_edition_and_is_audited(client, admin_key, issue_
     assert client.delete("/api/v1/system/license", headers=headers).status_code == 204
     assert client.get("/api/v1/system/license", headers=headers).json["edition"] == "free"
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.target_type == "license")
+        select(AuditEvent.action).where(AuditEvent.target_type == "license").order_by(AuditEvent.id)
     ).all()
     assert actions == ["license:install", "license:remove"]
 

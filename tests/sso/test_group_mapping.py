@@ -78,7 +78,9 @@ def test_mapping_adds_changes_and_removes_across_sign_ins(make_app, oidc_provide
             ("member:remove", None),
         ]
         rule_events = db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.action.like("sso:group_rule%"))
+            select(AuditEvent.action)
+            .where(AuditEvent.action.like("sso:group_rule%"))
+            .order_by(AuditEvent.id)
         ).all()
         assert rule_events == ["sso:group_rule_add"] * 3
         assert db.session.get(User, gus.id).state == "active"
@@ -98,6 +100,8 @@ def test_deleting_a_rule_is_audited(make_app):
         console.post(f"/admin/sign-in/group-rules/{rule_id}/delete")
         assert "No rules yet" in html(console.get("/admin/sign-in"))
         actions = db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.action.like("sso:group_rule%"))
+            select(AuditEvent.action)
+            .where(AuditEvent.action.like("sso:group_rule%"))
+            .order_by(AuditEvent.id)
         ).all()
         assert actions == ["sso:group_rule_add", "sso:group_rule_remove"]
