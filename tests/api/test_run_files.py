@@ -15,22 +15,14 @@ from tests.factories import (
     make_user,
     presigned,
 )
+from tests.fixtures.object_storage import app_on_provider
 
 FILES = "/api/v1/teams/lab/projects/mnist/runs/r1/files"
 
 
 @pytest.fixture(params=["filesystem", "s3"])
 def storage_app(request, make_app):
-    if request.param == "s3":
-        s3 = request.getfixturevalue("s3_server")
-        return make_app(
-            storage_provider="s3",
-            storage_endpoint=s3.endpoint,
-            storage_access_key=s3.access_key,
-            storage_secret_key=s3.secret_key,
-            storage_bucket_prefix="runfiles",
-        )
-    return make_app()
+    return app_on_provider(request, make_app, "runfiles")
 
 
 @pytest.fixture

@@ -7,27 +7,12 @@ from server.errors import Conflict, ValidationFailed
 from server.services import files
 from server.services import teams as team_service
 from tests.factories import make_user, presigned
+from tests.fixtures.object_storage import app_on_provider
 
 
 @pytest.fixture(params=["filesystem", "s3", "gcs"])
 def storage_app(request, make_app):
-    if request.param == "s3":
-        s3 = request.getfixturevalue("s3_server")
-        return make_app(
-            storage_provider="s3",
-            storage_endpoint=s3.endpoint,
-            storage_access_key=s3.access_key,
-            storage_secret_key=s3.secret_key,
-            storage_bucket_prefix="files-test",
-        )
-    if request.param == "gcs":
-        gcs = request.getfixturevalue("gcs_emulator_env")
-        return make_app(
-            storage_provider="gcs",
-            storage_endpoint=gcs.endpoint,
-            storage_bucket_prefix="files-test",
-        )
-    return make_app()
+    return app_on_provider(request, make_app, "files-test")
 
 
 def test_round_trip_through_presigned_urls(storage_app):

@@ -14,6 +14,7 @@ import requests
 from server.services import teams as team_service
 from server.services.teams import load_team
 from tests.factories import make_key, make_project, make_user
+from tests.fixtures.object_storage import app_on_provider
 from tests.wandb.test_artifacts_protocol import COMMIT, CREATE, MANIFEST
 from tests.wandb.test_protocol import gql
 
@@ -44,21 +45,7 @@ PART = 5 * 1024 * 1024  # S3's smallest part but the last
 
 @pytest.fixture(params=["filesystem", "s3", "gcs"])
 def storage_app(request, make_app):
-    if request.param == "s3":
-        s3 = request.getfixturevalue("s3_server")
-        return make_app(
-            storage_provider="s3",
-            storage_endpoint=s3.endpoint,
-            storage_access_key=s3.access_key,
-            storage_secret_key=s3.secret_key,
-            storage_bucket_prefix="wandb-mp",
-        )
-    if request.param == "gcs":
-        gcs = request.getfixturevalue("gcs_emulator_env")
-        return make_app(
-            storage_provider="gcs", storage_endpoint=gcs.endpoint, storage_bucket_prefix="wandbmp"
-        )
-    return make_app()
+    return app_on_provider(request, make_app, "wandbmp")
 
 
 def _key(app) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from server.services import teams as team_service
 from tests.factories import make_key, make_user, presigned
+from tests.fixtures.object_storage import app_on_provider
 from tests.wandb.test_protocol import gql
 
 CREATE = """
@@ -40,16 +41,7 @@ mutation CommitArtifact($artifactID: ID!) {
 
 @pytest.fixture(params=["filesystem", "s3"])
 def storage_app(request, make_app):
-    if request.param == "s3":
-        s3 = request.getfixturevalue("s3_server")
-        return make_app(
-            storage_provider="s3",
-            storage_endpoint=s3.endpoint,
-            storage_access_key=s3.access_key,
-            storage_secret_key=s3.secret_key,
-            storage_bucket_prefix="wandb-art",
-        )
-    return make_app()
+    return app_on_provider(request, make_app, "wandb-art")
 
 
 def _put(app, url, data, headers=()):

@@ -6,6 +6,7 @@ import pytest
 
 from server.services import teams as team_service
 from tests.factories import make_key, make_user, presigned
+from tests.fixtures.object_storage import app_on_provider
 from tests.wandb.test_protocol import gql, stream, upsert
 
 RUN_FILES = """
@@ -24,21 +25,7 @@ query RunFiles($names: [String]) {
 
 @pytest.fixture(params=["filesystem", "s3", "gcs"])
 def storage_app(request, make_app):
-    if request.param == "s3":
-        s3 = request.getfixturevalue("s3_server")
-        return make_app(
-            storage_provider="s3",
-            storage_endpoint=s3.endpoint,
-            storage_access_key=s3.access_key,
-            storage_secret_key=s3.secret_key,
-            storage_bucket_prefix="wandb-files",
-        )
-    if request.param == "gcs":
-        gcs = request.getfixturevalue("gcs_emulator_env")
-        return make_app(
-            storage_provider="gcs", storage_endpoint=gcs.endpoint, storage_bucket_prefix="wandb"
-        )
-    return make_app()
+    return app_on_provider(request, make_app, "wandbfiles")
 
 
 def test_unsized_upload_urls_then_sizes_and_downloads(storage_app):
