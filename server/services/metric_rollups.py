@@ -55,8 +55,15 @@ def kept_levels(first: int, last: int) -> range:
 
 
 def numeric(value: Any) -> float | None:
-    if type(value) in (int, float) and math.isfinite(value):
-        return float(value)
+    """The value as a chartable number: finite floats and ints that fit a float (not bools)."""
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is int:
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond 1e308 is stored, not drawn
+            return None
     return None
 
 
@@ -66,39 +73,84 @@ def row_time(data: dict[str, Any], arrived: datetime) -> float:
 
 
 def _aggregate(levels: Iterable[int], rows: Iterable[tuple[int, dict, float]]) -> list[dict]:
-    """Fold rows into one cell per (level, key, bucket). The hot path of every history batch:
-    plain comparisons, shifts and keys computed once per row."""
-    acc: dict[tuple[int, str, int], list] = {}
-    shifts = [(level, FANOUT_BITS * level) for level in levels]
+    """Fold rows into one cell per (level, key, bucket): the rows into the finest level, then
+    each coarser level from the cells of the finest (a level's bucket is ``bucket >> 3`` of the
+    one below). The hot path of every history batch: plain comparisons and shifts, each key
+    judged once."""
+    levels = list(levels)
+    base = levels[0]
+    shift = FANOUT_BITS * base
+    charted: dict[str, bool] = {}  # key -> drawn (not internal, not too long)
+    finest: dict[tuple[str, int], list] = {}
     for step, data, t in rows:
+        bucket = step >> shift
         for key, raw in data.items():
-            if key[:1] == "_" or len(key) > KEY_LIMIT:
+            drawn = charted.get(key)
+            if drawn is None:
+                drawn = charted[key] = key[:1] != "_" and len(key) <= KEY_LIMIT
+            if not drawn:
                 continue
-            value = numeric(raw)
-            if value is None:
-                continue
-            for level, shift in shifts:
-                slot = (level, key, step >> shift)
-                cell = acc.get(slot)
-                if cell is None:
-                    acc[slot] = [1, step, step, value, value, value, t, t]
+            kind = type(raw)
+            if kind is float:
+                if raw != raw or raw in _INFINITE:
                     continue
-                cell[0] += 1
-                cell[2] = step
-                if value < cell[3]:
-                    cell[3] = value
-                if value > cell[4]:
-                    cell[4] = value
-                cell[5] += value
-                if t < cell[6]:
-                    cell[6] = t
-                if t > cell[7]:
-                    cell[7] = t
+                value = raw
+            elif kind is int:
+                value = numeric(raw)
+                if value is None:
+                    continue
+            else:
+                continue
+            slot = (key, bucket)
+            cell = finest.get(slot)
+            if cell is None:
+                finest[slot] = [1, step, step, value, value, value, t, t]
+                continue
+            cell[0] += 1
+            cell[2] = step
+            if value < cell[3]:
+                cell[3] = value
+            elif value > cell[4]:
+                cell[4] = value
+            cell[5] += value
+            if t < cell[6]:
+                cell[6] = t
+            elif t > cell[7]:
+                cell[7] = t
+    cells = [(base, key, bucket, cell) for (key, bucket), cell in finest.items()]
+    for level in levels[1:]:
+        cells += [
+            (level, key, bucket, cell) for (key, bucket), cell in _coarsen(finest, level - base)
+        ]
     names = ("count", "step_min", "step_max", "vmin", "vmax", "vsum", "t_min", "t_max")
     return [
         {"level": level, "key": key, "bucket": bucket, **dict(zip(names, cell, strict=True))}
-        for (level, key, bucket), cell in acc.items()
+        for level, key, bucket, cell in cells
     ]
+
+
+_INFINITE = (math.inf, -math.inf)
+
+
+def _coarsen(cells: dict[tuple[str, int], list], up: int) -> Iterable[tuple[tuple, list]]:
+    """Merge cells ``up`` levels higher (``8**up`` of them make one)."""
+    shift = FANOUT_BITS * up
+    merged: dict[tuple[str, int], list] = {}
+    for (key, bucket), cell in cells.items():
+        slot = (key, bucket >> shift)
+        into = merged.get(slot)
+        if into is None:
+            merged[slot] = list(cell)
+            continue
+        into[0] += cell[0]
+        into[1] = min(into[1], cell[1])
+        into[2] = max(into[2], cell[2])
+        into[3] = min(into[3], cell[3])
+        into[4] = max(into[4], cell[4])
+        into[5] += cell[5]
+        into[6] = min(into[6], cell[6])
+        into[7] = max(into[7], cell[7])
+    return merged.items()
 
 
 def _merge(run_pk: int, cells: list[dict]) -> None:

@@ -8,9 +8,11 @@ batch checked again (:func:`.runs.lock_run`, :func:`.runs.save_run`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import insert, select
+import orjson
+from sqlalchemy import JSON, Text, bindparam, cast, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -24,6 +26,7 @@ from .runs import check_json_size, lock_run, save_run
 MAX_HISTORY_ROWS = 1000  # rows per request
 MAX_HISTORY_BYTES = 4 * 1024 * 1024  # one request's rows, serialised
 MAX_STEP = 2**63 - 1
+INSERT_ROWS = 5000  # rows per INSERT: bounded parameter lists, one transaction
 
 
 def _steps(rows: list[dict[str, Any]]) -> list[int]:
@@ -46,19 +49,33 @@ def _steps(rows: list[dict[str, Any]]) -> list[int]:
     return steps
 
 
-def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def append_history(
+    run: Run,
+    rows: list[dict[str, Any]],
+    *,
+    max_rows: int | None = MAX_HISTORY_ROWS,
+    max_bytes: int | None = MAX_HISTORY_BYTES,
+) -> dict[str, Any]:
     """Append metric rows (each with a ``_step`` above every stored step) to a running run.
 
     The summary takes each metric's latest value. Returns what the client needs next:
     rows accepted, the last step, and whether a stop was requested. Raises ValidationFailed
-    for a bad or too large batch, Conflict (``step_not_increasing`` with ``last_step``, or
-    ``run_not_running``); a refused batch stores nothing.
+    for a bad batch or one over ``max_rows`` rows or ``max_bytes`` serialised (None: no
+    limit, for a caller whose request size already bounds it), Conflict
+    (``step_not_increasing`` with ``last_step``, or ``run_not_running``); a refused batch
+    stores nothing. The batch is one transaction however many rows it holds.
     """
-    if not rows or len(rows) > MAX_HISTORY_ROWS:
+    if not rows or (max_rows is not None and len(rows) > max_rows):
         raise ValidationFailed(
-            f"Send 1 to {MAX_HISTORY_ROWS} rows per request.", code="history_batch_too_large"
+            f"Send 1 to {max_rows} rows per request.", code="history_batch_too_large"
         )
-    check_json_size("history_batch", rows, MAX_HISTORY_BYTES)
+    # Each row is serialised once, for the size check and for the insert.
+    texts = [_encode(_metrics(row)) for row in rows]
+    if max_bytes is not None and sum(map(len, texts)) > max_bytes:
+        raise ValidationFailed(
+            f"history_batch is larger than {max_bytes // 1024} KiB.",
+            code="history_batch_too_large",
+        )
     steps = _steps(rows)
     # Written only over the row as read, else re-read under a row lock: concurrent batches
     # see each other's last step and summary keys.
@@ -69,13 +86,19 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
         if save_run(run, _after_batch(run, steps, rows), locked=locked):
             break
     arrived = clock.now()
-    db.session.execute(
-        insert(RunHistoryRow),
-        [
-            {"run_pk": run.id, "step": step, "data": _metrics(row), "created_at": arrived}
-            for step, row in zip(steps, rows, strict=True)
-        ],
-    )
+    insert_rows = _insert_statement()
+    for start in range(0, len(rows), INSERT_ROWS):
+        db.session.execute(
+            insert_rows,
+            [
+                {"run_pk": run.id, "step": step, "data_json": text, "created_at": arrived}
+                for step, text in zip(
+                    steps[start : start + INSERT_ROWS],
+                    texts[start : start + INSERT_ROWS],
+                    strict=True,
+                )
+            ],
+        )
     _roll_up(run, previous_last, steps, rows, arrived)
     try:
         commit_keeping_loaded()
@@ -85,6 +108,22 @@ def append_history(run: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
             "Another batch stored these steps first.", code="step_not_increasing"
         ) from None
     return {"accepted": len(rows), "last_step": steps[-1], "stop_requested": run.stop_requested}
+
+
+def _encode(metrics: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(metrics).decode()
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(metrics, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _insert_statement():
+    """INSERT of history rows whose ``data`` is already serialised (``data_json``): a Core
+    statement on the table, without the ORM's per-row bookkeeping."""
+    text = bindparam("data_json", type_=Text)
+    # PostgreSQL types the parameter as text; the column is json.
+    data = cast(text, JSON) if db.engine.dialect.name == "postgresql" else text
+    return insert(RunHistoryRow.__table__).values(data=data)
 
 
 def _after_batch(run: Run, steps: list[int], rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -98,8 +137,10 @@ def _after_batch(run: Run, steps: list[int], rows: list[dict[str, Any]]) -> dict
             code="step_not_increasing",
             last_step=run.last_step,
         )
-    latest = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
-    summary = {**(run.summary or {}), **latest}
+    latest: dict[str, Any] = {}
+    for row in rows:
+        latest.update(row)
+    summary = {**(run.summary or {}), **{k: v for k, v in latest.items() if k[:1] != "_"}}
     check_json_size("summary", summary)
     return {
         "summary": summary,

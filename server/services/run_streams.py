@@ -35,23 +35,10 @@ def append_history_lines(run: Run, first_line: int, rows: list[dict[str, Any]]) 
     fresh = rows[max(stored - first_line, 0) :]
     if run.last_step is not None:
         fresh = [row for row in fresh if not _at_or_below(row, run.last_step)]
-    for start in range(0, len(fresh), run_history.MAX_HISTORY_ROWS):
-        _append_in_pieces(run, fresh[start : start + run_history.MAX_HISTORY_ROWS])
+    if fresh:
+        # One batch, one transaction: the request's size (the body limit) bounds it.
+        run_history.append_history(run, fresh, max_rows=None, max_bytes=None)
     return len(fresh)
-
-
-def _append_in_pieces(run: Run, rows: list[dict[str, Any]]) -> None:
-    """Append ``rows`` in pieces :func:`.run_history.append_history` accepts: the SDK bounds a
-    request by bytes, not rows, so a piece over the byte limit of one batch is halved (it is
-    refused before anything is written). A single row over the limit is refused."""
-    try:
-        run_history.append_history(run, rows)
-    except ValidationFailed as exc:
-        if exc.code != "history_batch_too_large" or len(rows) == 1:
-            raise
-        half = len(rows) // 2
-        _append_in_pieces(run, rows[:half])
-        _append_in_pieces(run, rows[half:])
 
 
 def _at_or_below(row: dict[str, Any], step: int) -> bool:

@@ -13,6 +13,8 @@ import math
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from ..errors import ValidationFailed
 
 # Keys the SDK keeps for itself; Outpost does not store them with the user's config/summary.
@@ -55,21 +57,51 @@ def finite(value: Any) -> Any:
 
 
 _NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
-# One decoder for every call: json.loads with an option builds a new decoder each time, which
-# costs as much as decoding a history row.
+# The lenient decoder, for what the fast one refuses: NaN and infinities (decoded straight to
+# strings), lone surrogates. One instance for every call: json.loads with an option builds a
+# new decoder each time, which costs as much as decoding a history row.
 _DECODER = json.JSONDecoder(parse_constant=_NON_FINITE.__getitem__)
+# orjson reads an integer outside [-2**63, 2**64) as a float: text whose values hold a float
+# that large goes to the exact decoder (which reads it as orjson did if it was a float).
+_LOW, _HIGH = -(2.0**63), 2.0**64
+
+
+def _beyond_int64(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is float:
+            if not _LOW <= item < _HIGH and item == item:
+                return True
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return False
+
+
+def _decode(text: str) -> Any:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass  # NaN, infinities, lone surrogates
+    else:
+        if not _beyond_int64(value):
+            return finite(value) if "\\u0000" in text else value
+    return finite(_DECODER.decode(text))
 
 
 def load_json(text: Any, what: str) -> Any:
     """A JSON string from the client (or an already decoded value), with NaN and infinities
-    as strings (decoded straight to strings: history rows are parsed on the hot path)."""
+    as strings. History rows are parsed on the hot path: with orjson, unless the text holds
+    what only the standard decoder reads as Outpost stores it."""
     if text is None or not isinstance(text, str):
         return finite(text)
     try:
-        value = _DECODER.decode(text)
-    except (ValueError, KeyError):
+        return _decode(text)
+    except (ValueError, KeyError, RecursionError):
         raise ValidationFailed(f"{what} is not valid JSON.", code="malformed_json") from None
-    return finite(value) if "\\u0000" in text else value
 
 
 def unwrap_config(text: Any) -> dict[str, Any]:

@@ -3,10 +3,12 @@
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from server.auth import can
 from server.extensions import db
 from server.models import AuditEvent, Run, RunHistoryRow
+from server.services import metric_series
 from tests.factories import (
     add_member,
     bearer,
@@ -171,6 +173,21 @@ def test_numbers_too_big_for_their_columns_are_refused(client, lab):
     assert client.get(f"{RUNS}/r1", headers=h).json["state"] == "running"
     done = client.patch(f"{RUNS}/r1", json={"state": "crashed", "exit_code": -9}, headers=h)
     assert done.status_code == 200 and done.json["exit_code"] == -9
+
+
+def test_a_metric_too_big_for_a_float_is_stored_and_left_out_of_the_charts(client, lab):
+    make_run(lab.project, lab.people["bob"], "r1")
+    h = _as(lab, "bob")
+    huge = 10**400  # valid JSON; float() of it overflows
+    response = client.post(
+        f"{RUNS}/r1/history", json={"rows": [{"_step": 0, "big": huge, "loss": 0.5}]}, headers=h
+    )
+    assert response.status_code == 200, response.json
+    rows = client.get(f"{RUNS}/r1/history", headers=h).json["items"]
+    assert rows[0]["big"] == huge and rows[0]["loss"] == 0.5
+    run = db.session.scalar(select(Run).where(Run.run_id == "r1"))
+    charts = metric_series.run_metrics(run, ["big", "loss"])
+    assert charts.keys == ["loss"] and charts.series["loss"].points[0].mean == 0.5
 
 
 def test_finished_runs_take_no_more_history(client, lab):

@@ -1,19 +1,22 @@
 """SQL statements per request on the hot paths, counted on the engine (a behaviour, not a timing).
 
-Budgets: an authenticated ``GET /viewer`` 2, a run list 3, creating a run 5 (the key; team,
+Budgets: an authenticated ``GET /viewer`` 1, a run list 3, creating a run 5 (the key; team,
 project and membership; the run; its audit event; the daily activity rollup, whose monthly
 and day-total rollups database triggers keep in the same statement), appending a history
 batch <= 4 whatever its size (plus at most 3 for the console charts' rollup), finishing a run
-<= 5. Each count is taken after a warm-up request, so what is cached per process (settings,
-role tables) is not counted; what must stay per request (the key and its owner, so revocation
-is immediate) is.
+<= 5; a W&B stream request's history is one batch, whatever its number of rows. Each count is
+taken after a warm-up request, so what is cached per process (settings, role tables) is not
+counted; what must stay per request (the key and its owner, so revocation is immediate) is.
 """
 
+import json
 from types import SimpleNamespace
 
 import pytest
 
+from server.services import run_history
 from tests.factories import bearer, count_queries, make_key, make_project, make_team, make_user
+from tests.wandb.test_protocol import stream, upsert
 
 RUNS = "/api/v1/teams/lab/projects/mnist/runs"
 
@@ -23,7 +26,8 @@ def lab():
     bob = make_user("bob", password=None)
     team = make_team("lab", members=[bob])
     make_project(team, "mnist", created_by=bob)
-    return SimpleNamespace(bob=bob, headers=bearer(make_key(bob)))
+    key = make_key(bob)
+    return SimpleNamespace(bob=bob, key=key, headers=bearer(key))
 
 
 def _shown(seen):
@@ -85,3 +89,19 @@ def test_finishing_a_run_takes_at_most_five_queries(client, lab):
     )
     assert response.json["state"] == "finished"
     assert len(seen) <= 5, _shown(seen)
+
+
+def test_a_stream_request_stores_its_history_as_one_batch_whatever_its_rows(client, lab):
+    """The SDK's final request can hold a fast script's whole history: its rows go in as one
+    batch (one summary update, one rollup), with one more INSERT per INSERT_ROWS rows."""
+    counts = {}
+    for run, size in (("small", 1_000), ("large", 20_000)):
+        upsert(client, lab.key, run=run)
+        lines = [json.dumps({"_step": s, "loss": 1 / (s + 1), "acc": s % 7}) for s in range(size)]
+        body = {"files": {"wandb-history.jsonl": {"offset": 0, "content": lines}}}
+        _, seen = _counted(lambda run=run, body=body: stream(client, lab.key, body, run=run))
+        counts[size] = len(seen)
+        stored = client.get(f"/api/v1/teams/lab/projects/p/runs/{run}", headers=lab.headers)
+        assert stored.json["history"]["rows"] == size
+    inserts = 20_000 // run_history.INSERT_ROWS
+    assert counts[20_000] <= counts[1_000] + inserts - 1, counts

@@ -17,7 +17,7 @@ def run(app):
     team = make_team("lab", admins=[user])
     project = make_project(team, "mnist")
     run = make_run(project, user, "r1")
-    run.project = project
+    run.project, run.owner = project, user
     return run
 
 
@@ -75,6 +75,40 @@ def test_rebuilding_from_history_gives_the_same_buckets(run):
     ).scalars()
     rebuilt = sorted((b.level, b.key, b.bucket, b.count, b.vmin, b.vmax, b.vsum) for b in after)
     assert [row for row in rebuilt if row[0] > 0] == snapshot  # level 0: the rebuilt marker
+
+
+def test_one_large_batch_gives_the_buckets_of_many_small_ones(run):
+    """A stream request stores a whole history as one batch, folded from its finest kept
+    level upwards: the buckets match those built batch by batch, envelopes and times alike."""
+    other = make_run(run.project, run.owner, "r2")
+
+    def row(s):
+        values = {"loss": 1 / (s + 1), "acc": s % 7, "note": "text", "_timestamp": 500.0 + s}
+        if s % 5 == 0:
+            values["sparse"] = -s * 0.25  # a metric logged on some steps only
+        if s % 11 == 0:
+            values["acc"] = "NaN"  # not a number: stored, never drawn
+        return {"_step": s, **values}
+
+    rows = [row(s) for s in range(0, 30_000, 2)]
+    run_service.append_history(run, rows, max_rows=None, max_bytes=None)
+    for i in range(0, len(rows), 1000):
+        run_service.append_history(other, rows[i : i + 1000])
+
+    def cells(r):
+        found = db.session.execute(
+            select(RunMetricBucket).where(RunMetricBucket.run_pk == r.id)
+        ).scalars()
+        return {
+            (b.level, b.key, b.bucket): (b.count, b.step_min, b.step_max, b.vmin, b.vmax,
+                                         pytest.approx(b.vsum), b.t_min, b.t_max)
+            for b in found
+        }  # fmt: skip
+
+    one, many = cells(run), cells(other)
+    assert one == many
+    assert {key for _, key, _ in one} == {"loss", "acc", "sparse"}
+    assert len({level for level, _, _ in one}) >= 2
 
 
 def test_a_short_run_is_drawn_exactly(run):

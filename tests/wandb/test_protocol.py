@@ -204,8 +204,8 @@ def test_a_file_stream_request_as_large_as_the_sdk_sends_is_stored_whole(client,
 
 def test_wide_history_rows_are_stored_whatever_their_bytes_per_batch(client, lab):
     """Rows of a few hundred metrics (per-layer statistics): 1,000 of them exceed the 4 MiB a
-    REST history batch may carry, yet the SDK sends them in one request. They are stored in
-    pieces that fit, none refused."""
+    REST history batch may carry, yet the SDK sends them in one request. They are stored as
+    one batch, none refused."""
     upsert(client, lab["bob"])
     rows = [
         json.dumps({"_step": i, **{f"layer{k}/grad_norm": i + k / 1000 for k in range(300)}})
@@ -276,6 +276,27 @@ def test_nan_and_infinite_metrics_are_kept_as_strings(client, lab):
         "/api/v1/teams/lab/projects/p/runs/r1/history", headers=basic(lab["ada"])
     ).json["items"]
     assert items == [{"_step": 0, "loss": "NaN", "grad": "Infinity", "low": "-Infinity"}]
+
+
+def test_history_values_are_stored_exactly_as_sent(client, lab):
+    """Integers beyond 64 bits stay exact, a number that overflows a float is kept as
+    "Infinity" like W&B's own infinities, and text keeps its characters."""
+    upsert(client, lab["bob"])
+    rows = [
+        '{"_step": 0, "seed": 123456789012345678901234567890, "huge": 1e400}',
+        '{"_step": 1, "label": "caf\\u00e9 \\u2713", "ok": true, "none": null}',
+        '{"_step": 2, "nested": {"a": [1, 2.5, "NaN"]}, "tiny": 5e-324}',
+    ]
+    body = {"files": {"wandb-history.jsonl": {"offset": 0, "content": rows}}}
+    assert stream(client, lab["bob"], body).status_code == 200
+    items = client.get(
+        "/api/v1/teams/lab/projects/p/runs/r1/history", headers=basic(lab["ada"])
+    ).json["items"]
+    assert items == [
+        {"_step": 0, "seed": 123456789012345678901234567890, "huge": "Infinity"},
+        {"_step": 1, "label": "caf\u00e9 \u2713", "ok": True, "none": None},
+        {"_step": 2, "nested": {"a": [1, 2.5, "NaN"]}, "tiny": 5e-324},
+    ]
 
 
 def test_a_console_session_cannot_ride_into_the_protocol(client, lab):
