@@ -70,6 +70,19 @@ def sha_of_stream(chunks) -> str:
     return sha.hexdigest()
 
 
+def put_file(url: str, payload: Path, headers: dict | None = None) -> None:
+    """PUT the file as a user's tool does: ``requests`` streaming it from disk."""
+    with payload.open("rb") as body:
+        requests.put(url, data=body, headers=headers, timeout=900).raise_for_status()
+
+
+def get_sha(url: str) -> str:
+    """GET ``url`` in 1 MiB pieces; the sha256 of its bytes."""
+    with requests.get(url, stream=True, timeout=900) as got:
+        got.raise_for_status()
+        return sha_of_stream(got.iter_content(MIB))
+
+
 # -- storage servers ----------------------------------------------------------------------
 
 
@@ -214,11 +227,8 @@ def start_nginx(tmp: Path) -> tuple[ServerProcess, str]:
 
 def through_nginx(base: str, key: str, payload: Path) -> str:
     """The same PUT and GET as through Outpost, to nginx."""
-    with payload.open("rb") as body:
-        requests.put(f"{base}/{key}", data=body, timeout=900).raise_for_status()
-    with requests.get(f"{base}/{key}", stream=True, timeout=900) as got:
-        got.raise_for_status()
-        return sha_of_stream(got.iter_content(MIB))
+    put_file(f"{base}/{key}", payload)
+    return get_sha(f"{base}/{key}")
 
 
 # -- one round each way -------------------------------------------------------------------
@@ -229,14 +239,9 @@ def through_outpost(server: OutpostServer, files_url: str, path: str, payload: P
     declared = server.api.post(files_url, json={"path": path, "size": size}, timeout=30)
     declared.raise_for_status()
     upload = declared.json()["upload"]
-    with payload.open("rb") as body:
-        put = requests.put(upload["url"], data=body, headers=upload["headers"], timeout=900)
-    put.raise_for_status()
+    put_file(upload["url"], payload, upload["headers"])
     listing = server.api.get(files_url, params={"limit": 200}, timeout=30).json()["items"]
-    url = next(item["download"]["url"] for item in listing if item["path"] == path)
-    with requests.get(url, stream=True, timeout=900) as got:
-        got.raise_for_status()
-        return sha_of_stream(got.iter_content(MIB))
+    return get_sha(next(item["download"]["url"] for item in listing if item["path"] == path))
 
 
 def timed(fn, *args) -> tuple[float, str]:
